@@ -1,0 +1,1 @@
+"""Checks: one module per family, and the registry that maps names to them."""

@@ -1,0 +1,139 @@
+"""The `schema` check: JSON Schema draft 2020-12, `$ref` to local files only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.request import url2pathname
+
+from aitest.checks.base import Check, CheckContext, CheckResult
+from aitest.checks.registry import register
+from aitest.errors import Location, SpecError
+
+_VALIDATORS: dict[str, Any] = {}  # compiled once per schema (file path + mtime, or inline text)
+
+
+def load_schema_file(path: Path, location: Location) -> Any:
+    """Read a JSON (or YAML) schema file; errors point into that file."""
+    if not path.is_file():
+        raise SpecError(
+            f"schema file '{path}' not found",
+            location=location,
+            hint="schema paths are relative to the spec file",
+        )
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yaml", ".yml"):
+        from aitest.spec.yaml_loader import load_yaml
+
+        return load_yaml(text, str(path))[0]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            f"invalid JSON in schema file: {exc.msg}", location=Location(str(path), exc.lineno, exc.colno)
+        ) from None
+
+
+def _file_uri(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+def _check_refs(schema: Any, base_uri: str, location: Location, seen: set[str]) -> None:
+    """Every `$ref` must point into this schema or to an existing local file (checked recursively)."""
+    for ref in _refs(schema):
+        target, _ = urldefrag(urljoin(base_uri, ref))
+        if not target or target == base_uri:
+            continue
+        if urlsplit(target).scheme != "file":
+            raise SpecError(
+                f"schema $ref '{ref}' is remote; aitest never fetches schemas",
+                location=location,
+                hint="download the referenced schema next to the spec and refer to it by relative path",
+            )
+        if target in seen:
+            continue
+        seen.add(target)
+        path = Path(url2pathname(urlsplit(target).path))
+        _check_refs(load_schema_file(path, location), target, location, seen)
+
+
+def compile_schema(schema: Any, *, base_uri: str, location: Location, origin: str) -> Any:
+    """A Draft 2020-12 validator for ``schema``, refs resolved against local files only."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        pointer = "/" + "/".join(str(p) for p in exc.absolute_path)
+        raise SpecError(
+            f"invalid JSON Schema ({origin}) at {pointer}: {exc.message}",
+            location=location,
+            hint="see https://json-schema.org/draft/2020-12 for the keywords",
+        ) from None
+    _check_refs(schema, base_uri, location, set())
+
+    def retrieve(uri: str) -> Resource[Any]:
+        path = Path(url2pathname(urlsplit(uri).path))
+        return DRAFT202012.create_resource(load_schema_file(path, location))
+
+    if isinstance(schema, dict) and "$id" not in schema:
+        schema = {"$id": base_uri, **schema}
+    registry: Registry[Any] = Registry(retrieve=retrieve)  # type: ignore[call-arg]
+    return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@register
+class Schema(Check):
+    name = "schema"
+    description = "the output is JSON valid against the JSON Schema (a file next to the spec, or inline)"
+    value_schema = {
+        "oneOf": [
+            {"type": "string", "description": "path of a .json schema file, relative to the spec"},
+            {"type": "object", "description": "an inline JSON Schema"},
+            {"type": "boolean"},
+        ]
+    }
+    needs_json = True
+
+    def __init__(self, value: Any, options: dict[str, Any], ctx: CheckContext) -> None:
+        super().__init__(value, options, ctx)
+        if isinstance(value, str):
+            path = (ctx.spec_dir / value).resolve()
+            key = f"{path}:{path.stat().st_mtime_ns}" if path.is_file() else str(path)
+            if key not in _VALIDATORS:
+                schema = load_schema_file(path, ctx.location)
+                _VALIDATORS[key] = compile_schema(schema, base_uri=_file_uri(path), location=ctx.location, origin=value)
+        else:
+            key = f"{ctx.spec_dir}:{json.dumps(value, sort_keys=True)}"
+            if key not in _VALIDATORS:
+                base = _file_uri(ctx.spec_dir / "__inline_schema__.json")
+                _VALIDATORS[key] = compile_schema(value, base_uri=base, location=ctx.location, origin="inline")
+        self.validator = _VALIDATORS[key]
+
+    def run(self, output: Any) -> CheckResult:
+        errors = sorted(self.validator.iter_errors(output), key=lambda e: list(map(str, e.absolute_path)))
+        if not errors:
+            return CheckResult(True, "valid against the schema")
+        lines = [f"at {_pointer(e)}: {e.message}" for e in errors[:5]]
+        if len(errors) > 5:
+            lines.append(f"... and {len(errors) - 5} more schema errors")
+        first = lines[0] if len(errors) == 1 else f"{len(errors)} schema errors"
+        return CheckResult(False, first, detail="\n".join(lines) if len(errors) > 1 else "")
+
+
+def _pointer(error: Any) -> str:
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path)

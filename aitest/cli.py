@@ -1,0 +1,99 @@
+"""The `aitest` command: validate specs, print the spec schema, run the suite through pytest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from aitest.config import Config
+from aitest.errors import AitestError, SpecErrors
+
+_SKIP_DIRS = {".venv", "venv", ".git", "node_modules", ".tox", "site-packages", "__pycache__"}
+
+
+def _spec_files(paths: list[str], config: Config) -> list[Path]:
+    roots = [Path(p).resolve() for p in paths] or list(config.specs)
+    files: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            files.append(root)
+        elif root.is_dir():
+            candidates = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+            files.extend(
+                p for p in candidates if config.is_spec_file(p) or (paths and not p.is_relative_to(config.recordings))
+            )
+        else:
+            print(f"{root}: no such file or folder", file=sys.stderr)
+    if not paths:
+        found = config.rootdir.rglob("*.aitest.y*ml")
+        files.extend(sorted(p for p in found if p not in files and not _SKIP_DIRS.intersection(p.parts)))
+    return files
+
+
+def validate(paths: list[str]) -> int:
+    """Load every spec; print `file:line:col: message` per problem; 1 if any."""
+    from aitest.failure import plural
+    from aitest.session import AitestSession
+
+    try:
+        session = AitestSession.for_rootdir(Path.cwd())
+    except AitestError as error:
+        print(error, file=sys.stderr)
+        return 1
+    files = _spec_files(paths, session.config)
+    problems = 0
+    for file in files:
+        try:
+            spec = session.load(file)
+        except SpecErrors as errors:
+            problems += len(errors.errors)
+            print(errors)
+        except AitestError as error:
+            problems += 1
+            print(error)
+        else:
+            print(f"{spec.location.file}: ok ({spec.feature}, {plural(len(spec.cases), 'case')})", file=sys.stderr)
+    if not files:
+        print(
+            "no spec files found (looked in: " + ", ".join(str(p) for p in session.config.specs) + ")", file=sys.stderr
+        )
+        return 1
+    status = f"{plural(len(files), 'spec file')}, {plural(problems, 'problem')}"
+    print(status, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def print_schema() -> int:
+    from aitest.spec.schema import spec_schema
+
+    print(json.dumps(spec_schema(), indent=2))
+    return 0
+
+
+def run_pytest(args: list[str]) -> int:
+    """`aitest run ARGS`: pytest -m aitest ARGS, in a fresh process so pytest sees aitest unimported."""
+    import subprocess
+
+    return subprocess.call([sys.executable, "-m", "pytest", "-m", "aitest", *args])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        return run_pytest(argv[1:])
+    parser = argparse.ArgumentParser(prog="aitest", description="Behavior regression tests for AI features.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_validate = sub.add_parser("validate", help="check spec files and print file:line:col: message per problem")
+    p_validate.add_argument("paths", nargs="*", help="spec files or folders (default: the configured spec folders)")
+    sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
+    sub.add_parser("run", help="run the specs: pytest -m aitest, every further argument passed to pytest")
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        return validate(args.paths)
+    return print_schema()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""`[tool.aitest]` from the project's pyproject.toml."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aitest.errors import ConfigError, Location
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found]
+
+KNOWN_KEYS = ("specs", "recordings", "default_model", "models")
+
+
+@dataclass(frozen=True)
+class Config:
+    rootdir: Path
+    specs: tuple[Path, ...] = ()
+    recordings: Path = Path("specs/__recordings__")
+    default_model: str | None = None
+    models: dict[str, Any] = field(default_factory=dict)
+
+    def is_spec_file(self, path: Path) -> bool:
+        """Under a spec folder (not the recordings folder) or named *.aitest.yaml."""
+        name = path.name
+        if name.endswith((".aitest.yaml", ".aitest.yml")):
+            return True
+        if path.suffix not in (".yaml", ".yml") or name.endswith((".schema.yaml", ".schema.yml")):
+            return False
+        if path.is_relative_to(self.recordings):
+            return False
+        return any(path.is_relative_to(folder) for folder in self.specs)
+
+
+def _line_of(text: str, key: str) -> int:
+    section = re.search(r"^\[tool\.aitest\]", text, re.M)
+    start = section.start() if section else 0
+    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.M).search(text, start)
+    return text.count("\n", 0, match.start()) + 1 if match else (text.count("\n", 0, start) + 1 if section else 0)
+
+
+def load_config(rootdir: Path) -> Config:
+    """Read [tool.aitest]; defaults when there is no pyproject.toml or no such table."""
+    pyproject = rootdir / "pyproject.toml"
+    if not pyproject.is_file():
+        return Config(rootdir, specs=(rootdir / "specs",), recordings=rootdir / "specs/__recordings__")
+    text = pyproject.read_text(encoding="utf-8")
+    try:
+        table = tomllib.loads(text).get("tool", {}).get("aitest", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", location=Location(str(pyproject))) from None
+
+    def fail(key: str, message: str, hint: str = "") -> ConfigError:
+        return ConfigError(
+            f"[tool.aitest] {message}", location=Location(str(pyproject), _line_of(text, key)), hint=hint
+        )
+
+    for key in table:
+        if key not in KNOWN_KEYS:
+            from aitest.spec.validate import did_you_mean
+
+            raise fail(
+                key, f"unknown key '{key}'{did_you_mean(key, list(KNOWN_KEYS))}", "known keys: " + ", ".join(KNOWN_KEYS)
+            )
+    specs = table.get("specs", ["specs"])
+    if isinstance(specs, str):
+        specs = [specs]
+    if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
+        raise fail("specs", "'specs' must be a list of folders", 'e.g. specs = ["specs"]')
+    recordings = table.get("recordings", "specs/__recordings__")
+    if not isinstance(recordings, str):
+        raise fail("recordings", "'recordings' must be a folder path")
+    default_model = table.get("default_model")
+    if default_model is not None and not isinstance(default_model, str):
+        raise fail("default_model", "'default_model' must be a profile name")
+    models = table.get("models", {})
+    if not isinstance(models, dict):
+        raise fail("models", "'models' must be a table of profiles", "e.g. [tool.aitest.models.hosted]")
+    return Config(
+        rootdir,
+        specs=tuple((rootdir / s).resolve() for s in specs),
+        recordings=(rootdir / recordings).resolve(),
+        default_model=default_model,
+        models=models,
+    )

@@ -1,0 +1,62 @@
+"""Errors a user can cause, each carrying where it happened and what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file; line and col are 1-based, 0 when unknown."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.col:
+            return f"{self.file}:{self.line}:{self.col}"
+        if self.line:
+            return f"{self.file}:{self.line}"
+        return self.file
+
+
+class AitestError(Exception):
+    """Base of every error aitest reports to a user as one or two lines."""
+
+    def __init__(self, message: str, *, location: Location | None = None, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def __str__(self) -> str:
+        head = f"{self.location}: {self.message}" if self.location else self.message
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+
+class SpecError(AitestError):
+    """A spec file (or a file it names) is malformed or inconsistent."""
+
+
+class SpecErrors(AitestError):
+    """Several problems found in one spec file; str() lists them one per line."""
+
+    def __init__(self, errors: list[SpecError]) -> None:
+        super().__init__(errors[0].message, location=errors[0].location, hint=errors[0].hint)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class ConfigError(AitestError):
+    """The [tool.aitest] configuration is malformed."""
+
+
+class TargetError(AitestError):
+    """The feature's target raised; keeps the original exception for its traceback."""
+
+    def __init__(self, message: str, *, original: BaseException) -> None:
+        super().__init__(message)
+        self.original = original

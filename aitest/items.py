@@ -1,0 +1,101 @@
+"""pytest collectors and items for spec files: one item per case, one failing item per broken spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aitest.errors import AitestError, Location
+from aitest.failure import format_case_failure
+from aitest.plugin import CONFIG_KEY
+from aitest.run import CaseResult, run_case
+from aitest.session import AitestSession
+from aitest.spec.model import Case, Spec
+
+SESSION_KEY = pytest.StashKey[AitestSession]()
+
+
+class CaseFailed(Exception):
+    def __init__(self, result: CaseResult) -> None:
+        super().__init__(result.case.id)
+        self.result = result
+
+
+class SpecLoadFailed(Exception):
+    def __init__(self, error: AitestError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def aitest_session(config: pytest.Config) -> AitestSession:
+    if SESSION_KEY not in config.stash:
+        config.stash[SESSION_KEY] = AitestSession(config.stash[CONFIG_KEY])
+    return config.stash[SESSION_KEY]
+
+
+class SpecFile(pytest.File):
+    """A YAML behavior spec."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            spec = aitest_session(self.config).load(self.path)
+        except AitestError as error:
+            yield SpecErrorItem.from_parent(self, name="spec", error=error)
+            return
+        except Exception as exc:  # a bug of ours must still fail this spec only
+            bug = AitestError(
+                f"aitest could not load this spec: {type(exc).__name__}: {exc}",
+                location=Location(str(self.path)),
+                hint="this is a bug in aitest; please report it with the spec file",
+            )
+            yield SpecErrorItem.from_parent(self, name="spec", error=bug)
+            return
+        for case in spec.cases:
+            yield CaseItem.from_parent(self, name=case.id, spec=spec, case=case)
+
+
+class CaseItem(pytest.Item):
+    """One case of a spec, run as an ordinary pytest item."""
+
+    def __init__(self, *, spec: Spec, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.case = case
+        self.add_marker("aitest")
+        self.extra_keyword_matches.add(spec.feature)
+
+    def runtest(self) -> None:
+        result = run_case(self.spec, self.case)
+        if not result.passed:
+            raise CaseFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CaseFailed):
+            return format_case_failure(excinfo.value.result)
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, self.case.location.line - 1, f"{self.spec.feature}::{self.case.id}"
+
+
+class SpecErrorItem(pytest.Item):
+    """Stands in for a spec that failed to load, so the rest of the suite still runs."""
+
+    def __init__(self, *, error: AitestError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+        self.add_marker("aitest")
+
+    def runtest(self) -> None:
+        raise SpecLoadFailed(self.error)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, SpecLoadFailed):
+            return str(excinfo.value.error)
+        return str(super().repr_failure(excinfo, style))
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        line = self.error.location.line - 1 if self.error.location and self.error.location.line else None
+        return self.path, line, f"{self.path.name}: spec error"

@@ -1,0 +1,162 @@
+"""One case: inputs -> outputs (one per determinism run) -> checks -> CaseResult."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aitest.checks.base import CheckResult, as_text
+from aitest.checks.path import PathMissing
+from aitest.errors import AitestError, TargetError
+from aitest.spec.model import Case, CheckSpec, Spec
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    spec: CheckSpec
+    result: CheckResult
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One run of a case: its output and what each check said of it."""
+
+    output: Any
+    outcomes: tuple[CheckOutcome, ...]
+    latency_ms: float
+    problem: str = ""  # the output could not be checked at all (e.g. not JSON)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problem and all(o.result.passed for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if not o.result.passed]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    spec: Spec
+    case: Case
+    runs: tuple[RunOutcome, ...]
+    passed: bool
+    summary: str = ""  # determinism verdict when there were several runs
+    error: AitestError | None = None
+
+
+def parse_json(text: str) -> Any:
+    """Parse JSON output, tolerating a surrounding ```json code fence (models love them)."""
+    stripped = text.strip()
+    if stripped.startswith("```") and stripped.endswith("```"):
+        stripped = stripped[3:-3]
+        stripped = stripped[stripped.find("\n") + 1 :] if "\n" in stripped else stripped
+    return json.loads(stripped)
+
+
+def evaluate(
+    output: Any, checks: Iterable[CheckSpec], *, output_kind: str = "text", latency_ms: float = 0.0
+) -> RunOutcome:
+    """Run every check on one output (path selection first)."""
+    value, parsed, problem = output, None, ""
+    if isinstance(output, str) and output_kind == "json":
+        try:
+            value = parsed = parse_json(output)
+        except ValueError as exc:
+            problem = f"output is not valid JSON ({exc})"
+            return RunOutcome(output, (), latency_ms, problem)
+    outcomes = []
+    for spec in checks:
+        subject = value
+        if isinstance(value, str) and (spec.path is not None or spec.check.needs_json):
+            if parsed is None:
+                try:
+                    parsed = parse_json(value)
+                except ValueError as exc:
+                    why = f"path '{spec.path.text}'" if spec.path else f"'{spec.name}'"
+                    outcomes.append(
+                        CheckOutcome(
+                            spec, CheckResult(False, f"{why} needs JSON output, but the output is not JSON ({exc})")
+                        )
+                    )
+                    continue
+            subject = parsed
+        outcomes.append(CheckOutcome(spec, _run_one(spec, subject)))
+    return RunOutcome(output, tuple(outcomes), latency_ms)
+
+
+def _run_one(spec: CheckSpec, value: Any) -> CheckResult:
+    if spec.path is not None:
+        try:
+            value = spec.path.select(value)
+        except PathMissing as exc:
+            return CheckResult(False, f"path '{spec.path.text}' not found: {exc}")
+    return spec.check.run(value)
+
+
+def produce(spec: Spec, case: Case) -> tuple[Any, float]:
+    """Call the feature once; returns its output and the time it took in ms."""
+    if spec.target is None:
+        raise AitestError(
+            "prompt specs need a model provider, and model providers are not installed in this version of aitest",
+            location=spec.location,
+            hint="use target: module:function to test your feature's own code",
+        )
+    kwargs = dict(case.vars)
+    if spec.target.wants_model:
+        raise AitestError(
+            f"{spec.target.text} takes a 'model' parameter, but no model is configured",
+            location=spec.target.location,
+            hint="model providers are not installed in this version of aitest",
+        )
+    start = time.perf_counter()
+    try:
+        output = spec.target.function(**kwargs)
+    except Exception as exc:
+        raise TargetError(f"{spec.target.text} raised {type(exc).__name__}: {exc}", original=exc) from exc
+    return output, (time.perf_counter() - start) * 1000
+
+
+def run_case(spec: Spec, case: Case) -> CaseResult:
+    """Run a case as many times as its determinism asks and judge it."""
+    det = spec.determinism_for(case)
+    checks = spec.checks_for(case)
+    runs: list[RunOutcome] = []
+    try:
+        for _ in range(det.runs):
+            output, latency = produce(spec, case)
+            runs.append(evaluate(output, checks, output_kind=spec.output, latency_ms=latency))
+    except AitestError as error:
+        return CaseResult(spec, case, tuple(runs), False, error=error)
+    passed_runs = sum(r.passed for r in runs)
+    agree_problem = _disagreement(runs, det.agree)
+    passed = passed_runs >= det.required and not agree_problem
+    summary = ""
+    if det.runs > 1:
+        summary = f"{passed_runs}/{det.runs} runs passed (need {det.required})"
+        if agree_problem:
+            summary += f"; {agree_problem}"
+    return CaseResult(spec, case, tuple(runs), passed, summary)
+
+
+def canonical(output: Any, agree: str | None) -> str:
+    """The form in which outputs are compared for `agree` (exact text, or parsed JSON)."""
+    if agree == "json":
+        try:
+            value = parse_json(output) if isinstance(output, str) else output
+        except ValueError:
+            return as_text(output)
+        return json.dumps(value, sort_keys=True)
+    return as_text(output)
+
+
+def _disagreement(runs: list[RunOutcome], agree: str | None) -> str:
+    if not agree or len(runs) < 2:
+        return ""
+    distinct = {canonical(r.output, agree) for r in runs}
+    if len(distinct) == 1:
+        return ""
+    return f"outputs do not agree ({agree}): {len(distinct)} distinct outputs in {len(runs)} runs"

@@ -1,0 +1,170 @@
+"""Spec file -> typed Spec: parse with positions, validate the structure, then the meaning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aitest.checks.base import CheckContext
+from aitest.checks.path import PathSyntaxError, parse_path
+from aitest.checks.registry import all_checks
+from aitest.errors import Location, SpecError, SpecErrors
+from aitest.spec.model import Case, CheckSpec, Determinism, Spec
+from aitest.spec.target import check_vars, resolve_target
+from aitest.spec.validate import check_name, validate_structure
+from aitest.spec.yaml_loader import Path as DocPath
+from aitest.spec.yaml_loader import Positions, load_yaml
+
+
+def display_path(path: Path, rootdir: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(rootdir.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_spec(path: Path, *, rootdir: Path) -> Spec:
+    """Load one spec file; raises SpecError / SpecErrors naming file:line:col for every problem."""
+    name = display_path(path, rootdir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"the file is not UTF-8 text ({exc.reason})", location=Location(name, 1, 1)) from None
+    data, positions = load_yaml(text, name)
+    normalize_promptfoo(data, positions)
+    errors = validate_structure(data, positions)
+    if errors:
+        raise errors[0] if len(errors) == 1 else SpecErrors(errors)
+    return _Builder(path, data, positions, rootdir).spec()
+
+
+def normalize_promptfoo(data: Any, positions: Positions) -> None:
+    """Accept promptfoo's `{type: contains, value: x}` check form as `{contains: x}`."""
+    if not isinstance(data, dict):
+        return
+    lists: list[tuple[DocPath, Any]] = [(("expect",), data.get("expect"))]
+    if isinstance(data.get("cases"), list):
+        lists += [(("cases", i, "expect"), c.get("expect")) for i, c in enumerate(data["cases"]) if isinstance(c, dict)]
+    known = all_checks()
+    for base, items in lists:
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict) and item.get("type") in known and not any(k in known for k in item):
+                kind = item.pop("type")
+                item[kind] = item.pop("value", None)
+                path = (*base, i)
+                kind_path, type_path, value_path = (*path, kind), (*path, "type"), (*path, "value")
+                positions.keys[kind_path] = positions.keys.get(type_path, (0, 0))
+                positions.values[kind_path] = positions.values.get(value_path, positions.values[path])
+
+
+def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_dir: Path) -> CheckSpec:
+    """A validated check mapping -> a prepared CheckSpec (regexes compiled, schemas loaded)."""
+    name = check_name(item, path, positions)
+    json_path = None
+    if "path" in item:
+        try:
+            json_path = parse_path(item["path"])
+        except PathSyntaxError as exc:
+            raise SpecError(str(exc), location=positions.of((*path, "path"))) from None
+    options = {k: v for k, v in item.items() if k not in (name, "path")}
+    ctx = CheckContext(spec_dir, positions.of((*path, name)))
+    return CheckSpec(name, all_checks()[name](item[name], options, ctx), json_path, positions.of(path))
+
+
+class _Builder:
+    """Semantic validation while building the typed Spec."""
+
+    def __init__(self, file: Path, data: dict[str, Any], positions: Positions, rootdir: Path) -> None:
+        self.file, self.data, self.pos, self.rootdir = file, data, positions, rootdir
+        self.spec_dir = file.parent
+
+    def spec(self) -> Spec:
+        d = self.data
+        if ("prompt" in d) == ("target" in d):
+            raise SpecError(
+                "a spec needs exactly one of 'prompt' and 'target'" + (", not both" if "prompt" in d else ""),
+                location=self.pos.of(("target",) if "target" in d else (), key=True),
+                hint="prompt: a template sent to the model; target: module.path:function of your feature's code",
+            )
+        target = None
+        if "target" in d:
+            target = resolve_target(d["target"], self.pos.of(("target",)), self.rootdir)
+        expect = self.checks(("expect",))
+        cases = self.cases(target)
+        return Spec(
+            feature=d["feature"],
+            file=self.file,
+            location=self.pos.of(("feature",), key=True),
+            cases=cases,
+            expect=expect,
+            output=d.get("output", "text"),
+            description=d.get("description", ""),
+            owner=d.get("owner", ""),
+            model=d.get("model"),
+            params=dict(d.get("params", {})),
+            prompt=d.get("prompt"),
+            target=target,
+            determinism=self.determinism(("determinism",)),
+        )
+
+    def cases(self, target: Any) -> tuple[Case, ...]:
+        seen: dict[str, Location] = {}
+        cases = []
+        for i, raw in enumerate(self.data["cases"]):
+            location = self.pos.of(("cases", i, "id"))
+            if raw["id"] in seen:
+                raise SpecError(
+                    f"duplicate case id '{raw['id']}' (first at line {seen[raw['id']].line})",
+                    location=location,
+                    hint="case ids must be unique in a file",
+                )
+            seen[raw["id"]] = location
+            variables = dict(raw.get("vars", {}))
+            if target is not None:
+                check_vars(target, variables, self.pos.of(("cases", i, "vars") if "vars" in raw else ("cases", i)))
+            cases.append(
+                Case(
+                    id=raw["id"],
+                    vars=variables,
+                    expect=self.checks(("cases", i, "expect")),
+                    determinism=self.determinism(("cases", i, "determinism")),
+                    location=location,
+                    description=raw.get("description", ""),
+                )
+            )
+        return tuple(cases)
+
+    def _get(self, path: DocPath) -> Any:
+        node: Any = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError):
+                return None
+        return node
+
+    def checks(self, path: DocPath) -> tuple[CheckSpec, ...]:
+        items = self._get(path) or []
+        return tuple(self.check((*path, i), item) for i, item in enumerate(items))
+
+    def check(self, path: DocPath, item: dict[str, Any]) -> CheckSpec:
+        return build_check(item, path, self.pos, self.spec_dir)
+
+    def determinism(self, path: DocPath) -> Determinism | None:
+        raw = self._get(path)
+        if raw is None:
+            return None
+        result = Determinism(**raw)
+        if result.min_pass is not None and result.min_pass > result.runs:
+            raise SpecError(
+                f"min_pass {result.min_pass} is more than runs {result.runs}",
+                location=self.pos.of((*path, "min_pass")),
+                hint="min_pass counts the runs that must pass, at most runs",
+            )
+        if result.agree == "semantic":
+            raise SpecError(
+                "agree: semantic needs the similarity checks, which this version of aitest does not have yet",
+                location=self.pos.of((*path, "agree")),
+                hint="use agree: exact or agree: json",
+            )
+        return result

@@ -1,0 +1,75 @@
+"""The typed Spec: what a YAML behavior spec means once loaded and validated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aitest.checks.base import Check
+from aitest.checks.path import JsonPath
+from aitest.errors import Location
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check of a spec, prepared, with where it was written."""
+
+    name: str
+    check: Check
+    path: JsonPath | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Determinism:
+    runs: int = 1
+    agree: str | None = None
+    threshold: float = 0.8
+    min_pass: int | None = None
+
+    @property
+    def required(self) -> int:
+        return self.runs if self.min_pass is None else self.min_pass
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    function: Callable[..., Any]
+    wants_model: bool
+    location: Location
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    vars: dict[str, Any]
+    expect: tuple[CheckSpec, ...]
+    determinism: Determinism | None
+    location: Location
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Spec:
+    feature: str
+    file: Path
+    location: Location
+    cases: tuple[Case, ...]
+    expect: tuple[CheckSpec, ...] = ()
+    output: str = "text"
+    description: str = ""
+    owner: str = ""
+    model: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    prompt: str | None = None
+    target: Target | None = None
+    determinism: Determinism | None = None
+
+    def checks_for(self, case: Case) -> tuple[CheckSpec, ...]:
+        return self.expect + case.expect
+
+    def determinism_for(self, case: Case) -> Determinism:
+        return case.determinism or self.determinism or Determinism()

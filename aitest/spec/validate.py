@@ -1,0 +1,165 @@
+"""Structural validation against the spec format's JSON Schema, with messages a product owner reads."""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from typing import Any
+
+from aitest.errors import SpecError
+from aitest.spec.schema import check_schemas, spec_schema
+from aitest.spec.yaml_loader import Path, Positions
+
+_TYPE_WORDS = {
+    "array": "a list",
+    "object": "a mapping",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+_PATTERN_HINTS = {
+    "feature": "use lowercase letters, digits and _, e.g. ticket_triage",
+    "id": "use letters, digits, _ and -, e.g. double_charge",
+    "target": "write module.path:function, e.g. myapp.triage:classify",
+}
+
+
+@cache
+def _structure_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(spec_schema(checks={"type": "object"}))
+
+
+@cache
+def _check_validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(check_schemas()[name])
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
+
+
+def _type_name(value: Any) -> str:
+    for name, kind in (
+        ("true or false", bool),
+        ("a whole number", int),
+        ("a number", float),
+        ("text", str),
+        ("a list", list),
+        ("a mapping", dict),
+    ):
+        if isinstance(value, kind):
+            return name
+    return "empty"
+
+
+def _label(path: Path) -> str:
+    keys = [p for p in path if isinstance(p, str)]
+    return f"'{keys[-1]}'" if keys else "the spec"
+
+
+def _translate(error: Any, base: Path, positions: Positions, *, owner: str = "") -> SpecError:
+    path: Path = (*base, *error.absolute_path)
+    validator, instance, schema = error.validator, error.instance, error.schema
+    where = positions.of(path)
+    if validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = [k for k in instance if k not in allowed]
+        key = unknown[0]
+        what = f"option '{key}' of check '{owner}'" if owner else f"key '{key}'"
+        return SpecError(
+            f"unknown {what}{did_you_mean(key, allowed)}",
+            location=positions.of((*path, key), key=True),
+            hint=f"allowed here: {', '.join(a for a in allowed if a != owner)}",
+        )
+    if validator == "required":
+        missing = next(k for k in schema["required"] if k not in instance)
+        return SpecError(f"missing required key '{missing}' in {_label(path)}", location=where)
+    if validator == "type":
+        wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        words = " or ".join(_TYPE_WORDS[w] for w in wanted)
+        return SpecError(f"{_label(path)} must be {words}, not {_type_name(instance)}", location=where)
+    if validator == "enum":
+        options = [str(o) for o in schema["enum"]]
+        guess = did_you_mean(str(instance), options)
+        return SpecError(f"{_label(path)} must be one of {', '.join(options)}, not {instance!r}{guess}", location=where)
+    if validator == "pattern":
+        key = next((p for p in reversed(path) if isinstance(p, str)), "")
+        return SpecError(
+            f"{_label(path)} {instance!r} is not allowed", location=where, hint=_PATTERN_HINTS.get(key, "")
+        )
+    return SpecError(f"{_label(path)}: {error.message}", location=where)
+
+
+def validate_structure(data: Any, positions: Positions) -> list[SpecError]:
+    """Every structural problem of a spec document, checks included, in file order."""
+    if not isinstance(data, dict):
+        return [
+            SpecError(
+                f"a spec must be a mapping of keys (feature, cases, ...), not {_type_name(data)}",
+                location=positions.of(()),
+            )
+        ]
+    errors = [_translate(e, (), positions) for e in _structure_validator().iter_errors(data)]
+    for path, item in _check_items(data):
+        errors.extend(validate_check_item(item, path, positions))
+    return sorted(errors, key=lambda e: (e.location.line, e.location.col) if e.location else (0, 0))
+
+
+def _check_items(data: dict[str, Any]) -> list[tuple[Path, Any]]:
+    lists: list[tuple[Path, Any]] = [(("expect",), data.get("expect"))]
+    cases = data.get("cases")
+    if isinstance(cases, list):
+        lists += [(("cases", i, "expect"), c.get("expect")) for i, c in enumerate(cases) if isinstance(c, dict)]
+    return [((*p, i), item) for p, items in lists if isinstance(items, list) for i, item in enumerate(items)]
+
+
+def check_name(item: dict[str, Any], path: Path, positions: Positions) -> str:
+    """The one known check name of a check mapping; SpecError when there is none or several."""
+    known = check_schemas()
+    names = [k for k in item if k in known]
+    if len(names) == 1:
+        return names[0]
+    if names:
+        raise SpecError(
+            f"one check per list item, found {' and '.join(names)}",
+            location=positions.of(path),
+            hint="split them into separate '- ' items",
+        )
+    if "type" in item and isinstance(item["type"], str):
+        kind = item["type"]
+        raise SpecError(
+            f"unknown check type '{kind}'{did_you_mean(kind, sorted(known))}",
+            location=positions.of((*path, "type")),
+            hint="checks: " + ", ".join(sorted(known)),
+        )
+    unknown = [k for k in item if k != "path"]
+    if not unknown:
+        raise SpecError("a check needs a name, e.g. '- contains: text'", location=positions.of(path))
+    raise SpecError(
+        f"unknown check '{unknown[0]}'{did_you_mean(unknown[0], sorted(known))}",
+        location=positions.of((*path, unknown[0]), key=True),
+        hint="checks: " + ", ".join(sorted(known)),
+    )
+
+
+def validate_check_item(item: Any, path: Path, positions: Positions) -> list[SpecError]:
+    if not isinstance(item, dict):
+        return [
+            SpecError(
+                f"a check must be a mapping such as '- contains: text', not {_type_name(item)}",
+                location=positions.of(path),
+            )
+        ]
+    try:
+        name = check_name(item, path, positions)
+    except SpecError as error:
+        return [error]
+    return [_translate(e, path, positions, owner=name) for e in _check_validator(name).iter_errors(item)]

@@ -1,0 +1,65 @@
+"""Shared helpers: a temporary user project driven through pytester, as a user would."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema  # noqa: F401
+import pytest
+
+# Import the engine (and yaml's C extension) once, before pytester snapshots sys.modules:
+# in-process runs then share these modules, as a real pytest process would.
+import aitest.items  # noqa: F401
+
+
+def literal_brackets(pattern: str) -> str:
+    """An fnmatch pattern in which [ and ] are literal characters (as in paths like items[0])."""
+    return pattern.replace("[", "[[]")
+
+
+@dataclass
+class Project:
+    """A scratch project: pyproject.toml, specs/ and Python feature modules."""
+
+    pytester: pytest.Pytester
+
+    @property
+    def root(self) -> Path:
+        return self.pytester.path
+
+    def spec(self, name: str, text: str) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    def module(self, name: str, text: str) -> Path:
+        path = self.root / f"{name}.py"
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    def file(self, name: str, text: str) -> Path:
+        return self.spec(name, text)
+
+    def run(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *args)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Project:
+    pytester.makepyprojecttoml('[tool.aitest]\nspecs = ["specs"]\n')
+    proj = Project(pytester)
+    proj.module(
+        "feature",
+        """
+        def echo(text):
+            return text
+
+        def triage(ticket):
+            return {"category": "billing" if "charge" in ticket else "account",
+                    "priority": "urgent", "tags": ["a", "b"], "items": [{"sku": "X1", "qty": 2}]}
+        """,
+    )
+    return proj
