@@ -10,11 +10,7 @@ from typing import Any
 
 from aitest.errors import ConfigError, Location
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found]
-
+DEFAULT_RECORDINGS = "specs/__recordings__"
 KNOWN_KEYS = ("specs", "recordings", "default_model", "models")
 
 
@@ -22,7 +18,7 @@ KNOWN_KEYS = ("specs", "recordings", "default_model", "models")
 class Config:
     rootdir: Path
     specs: tuple[Path, ...] = ()
-    recordings: Path = Path("specs/__recordings__")
+    recordings: Path = Path(DEFAULT_RECORDINGS)
     default_model: str | None = None
     models: dict[str, Any] = field(default_factory=dict)
 
@@ -48,9 +44,15 @@ def _line_of(text: str, key: str) -> int:
 def load_config(rootdir: Path) -> Config:
     """Read [tool.aitest]; defaults when there is no pyproject.toml or no such table."""
     pyproject = rootdir / "pyproject.toml"
-    if not pyproject.is_file():
-        return Config(rootdir, specs=(rootdir / "specs",), recordings=rootdir / "specs/__recordings__")
-    text = pyproject.read_text(encoding="utf-8")
+    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    if "aitest" not in text:  # no [tool.aitest]: skip the TOML parser at start-up
+        return Config(
+            rootdir, specs=((rootdir / "specs").resolve(),), recordings=(rootdir / DEFAULT_RECORDINGS).resolve()
+        )
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found]
     try:
         table = tomllib.loads(text).get("tool", {}).get("aitest", {})
     except tomllib.TOMLDecodeError as exc:
@@ -73,7 +75,7 @@ def load_config(rootdir: Path) -> Config:
         specs = [specs]
     if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
         raise fail("specs", "'specs' must be a list of folders", 'e.g. specs = ["specs"]')
-    recordings = table.get("recordings", "specs/__recordings__")
+    recordings = table.get("recordings", DEFAULT_RECORDINGS)
     if not isinstance(recordings, str):
         raise fail("recordings", "'recordings' must be a folder path")
     default_model = table.get("default_model")
