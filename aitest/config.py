@@ -21,6 +21,22 @@ class Config:
     recordings: Path = Path(DEFAULT_RECORDINGS)
     default_model: str | None = None
     models: dict[str, Any] = field(default_factory=dict)
+    pyproject_text: str = field(default="", repr=False)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Per-project scratch space (locks, hashes, caches), like .pytest_cache."""
+        return self.rootdir / ".aitest_cache"
+
+    def line_of(self, key: str) -> int:
+        """The line of pyproject.toml where a [tool.aitest] key or models.NAME table is written."""
+        if key.startswith("models."):
+            name = key.split(".", 1)[1]
+            match = re.search(rf'^\[tool\.aitest\.models\."?{re.escape(name)}"?\]', self.pyproject_text, re.M)
+            if match:
+                return self.pyproject_text.count("\n", 0, match.start()) + 1
+            key = "models"
+        return _line_of(self.pyproject_text, key)
 
     def is_spec_file(self, path: Path) -> bool:
         """Under a spec folder (not the recordings folder) or named *.aitest.yaml."""
@@ -90,4 +106,5 @@ def load_config(rootdir: Path) -> Config:
         recordings=(rootdir / recordings).resolve(),
         default_model=default_model,
         models=models,
+        pyproject_text=text,
     )

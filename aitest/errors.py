@@ -60,3 +60,15 @@ class TargetError(AitestError):
     def __init__(self, message: str, *, original: BaseException) -> None:
         super().__init__(message)
         self.original = original
+
+
+class ModelError(AitestError):
+    """A model cannot be loaded or called: missing file or package, server down, bad response."""
+
+
+class RecordingError(AitestError):
+    """A recording file is corrupt, truncated or from a newer aitest."""
+
+
+class RecordingMiss(AitestError):
+    """Replay found no recorded entry for a model call."""

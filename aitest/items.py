@@ -9,10 +9,12 @@ import pytest
 
 from aitest.errors import AitestError, Location
 from aitest.failure import format_case_failure
-from aitest.plugin import CONFIG_KEY
+from aitest.models.runtime import ModelRuntime
+from aitest.plugin import CONFIG_KEY, WORKER_KEY, record_mode
 from aitest.run import CaseResult, run_case
 from aitest.session import AitestSession
 from aitest.spec.model import Case, Spec
+from aitest.summary import SessionSummary
 
 SESSION_KEY = pytest.StashKey[AitestSession]()
 
@@ -31,8 +33,20 @@ class SpecLoadFailed(Exception):
 
 def aitest_session(config: pytest.Config) -> AitestSession:
     if SESSION_KEY not in config.stash:
-        config.stash[SESSION_KEY] = AitestSession(config.stash[CONFIG_KEY])
+        existing = getattr(config, "workerinput", {}).get("aitest_existing")
+        runtime = ModelRuntime(
+            config.stash[CONFIG_KEY],
+            mode=record_mode(config),
+            model_override=config.getoption("aitest_model"),
+            existing=frozenset(existing) if existing is not None else None,
+        )
+        config.stash[SESSION_KEY] = AitestSession(config.stash[CONFIG_KEY], runtime)
     return config.stash[SESSION_KEY]
+
+
+def session_runtime(config: pytest.Config) -> ModelRuntime | None:
+    """The runtime of this process, if it ran any spec."""
+    return config.stash[SESSION_KEY].runtime if SESSION_KEY in config.stash else None
 
 
 class SpecFile(pytest.File):
@@ -67,7 +81,7 @@ class CaseItem(pytest.Item):
         self.extra_keyword_matches.add(spec.feature)
 
     def runtest(self) -> None:
-        result = run_case(self.spec, self.case)
+        result = run_case(self.spec, self.case, aitest_session(self.config).runtime)
         if not result.passed:
             raise CaseFailed(result)
 
@@ -99,3 +113,36 @@ class SpecErrorItem(pytest.Item):
     def reportinfo(self) -> tuple[Any, int | None, str]:
         line = self.error.location.line - 1 if self.error.location and self.error.location.line else None
         return self.path, line, f"{self.path.name}: spec error"
+
+
+SUMMARY_KEY = pytest.StashKey[SessionSummary]()
+
+
+def _summary(config: pytest.Config) -> SessionSummary:
+    if SUMMARY_KEY not in config.stash:
+        config.stash[SUMMARY_KEY] = SessionSummary()
+    return config.stash[SUMMARY_KEY]
+
+
+def finish_session(config: pytest.Config) -> None:
+    """A worker hands its counts to the controller; the controller (or a lone process) prunes for `rewrite`."""
+    runtime = session_runtime(config)
+    if hasattr(config, "workeroutput"):
+        config.workeroutput[WORKER_KEY] = SessionSummary.payload(runtime) if runtime else None
+        return
+    summary = _summary(config)
+    if runtime is not None:
+        summary.add(SessionSummary.payload(runtime))
+    if record_mode(config) == "rewrite":
+        summary.prune(runtime or aitest_session(config).runtime)  # type: ignore[arg-type]
+
+
+def merge_worker(config: pytest.Config, payload: dict[str, Any] | None) -> None:
+    _summary(config).add(payload)
+
+
+def summary_lines(config: pytest.Config) -> list[str]:
+    summary = _summary(config)
+    runtime = session_runtime(config) or aitest_session(config).runtime
+    assert runtime is not None
+    return summary.lines(runtime.mode, summary.unused(runtime) if summary.used else 0)

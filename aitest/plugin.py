@@ -2,23 +2,57 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aitest.config import Config, load_config
-from aitest.errors import ConfigError
+from aitest.errors import AitestError
+from aitest.recordings import MODES
 
 CONFIG_KEY = pytest.StashKey[Config]()
+WORKER_KEY = "aitest"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aitest", "aitest: behavior specs for AI features")
+    group.addoption(
+        "--aitest-record",
+        choices=MODES,
+        default=None,
+        help="recordings: none (replay only; default), once, new, all, rewrite, off (live, no files). "
+        "Also AITEST_RECORD.",
+    )
+    group.addoption("--aitest-model", default=None, metavar="PROFILE", help="run every spec on this model profile")
+
+
+def record_mode(config: pytest.Config) -> str:
+    mode = config.getoption("aitest_record") or os.environ.get("AITEST_RECORD") or "none"
+    if mode not in MODES:
+        raise pytest.UsageError(f"AITEST_RECORD={mode!r} is not a record mode; use one of {', '.join(MODES)}")
+    return str(mode)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "aitest: a behavior case from an aitest YAML spec")
     try:
         config.stash[CONFIG_KEY] = load_config(config.rootpath)
-    except ConfigError as error:
+        if config.getoption("aitest_model"):
+            from aitest.models.profiles import all_profiles
+
+            known = all_profiles(config.stash[CONFIG_KEY])
+            if config.getoption("aitest_model") not in known:
+                raise AitestError(
+                    f"--aitest-model: unknown model profile '{config.getoption('aitest_model')}'",
+                    hint=f"known profiles: {', '.join(sorted(known))}",
+                )
+    except AitestError as error:
         raise pytest.UsageError(str(error)) from None
+    record_mode(config)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(), "aitest-xdist")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
@@ -27,3 +61,30 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     from aitest.items import SpecFile
 
     return SpecFile.from_parent(parent, path=file_path)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from aitest.items import finish_session
+
+    finish_session(session.config)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from aitest.items import summary_lines
+
+    for line in summary_lines(config):
+        terminalreporter.write_line(line)
+
+
+class XdistHooks:
+    """Under pytest-xdist: the controller tells workers which recordings existed, and merges their counts."""
+
+    def pytest_configure_node(self, node: Any) -> None:
+        from aitest.recordings.store import RecordingStore
+
+        node.workerinput["aitest_existing"] = sorted(RecordingStore.existing(node.config.stash[CONFIG_KEY].recordings))
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        from aitest.items import merge_worker
+
+        merge_worker(node.config, getattr(node, "workeroutput", {}).get(WORKER_KEY))

@@ -6,12 +6,17 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aitest.checks.base import CheckResult, as_text
 from aitest.checks.path import PathMissing
 from aitest.errors import AitestError, TargetError
 from aitest.spec.model import Case, CheckSpec, Spec
+from aitest.spec.template import render
+
+if TYPE_CHECKING:
+    from aitest.models.client import ModelClient
+    from aitest.models.runtime import ModelRuntime
 
 
 @dataclass(frozen=True)
@@ -97,40 +102,56 @@ def _run_one(spec: CheckSpec, value: Any) -> CheckResult:
     return spec.check.run(value)
 
 
-def produce(spec: Spec, case: Case) -> tuple[Any, float]:
-    """Call the feature once; returns its output and the time it took in ms."""
-    if spec.target is None:
+def produce(spec: Spec, case: Case, client: ModelClient | None) -> tuple[Any, float]:
+    """Call the feature once; returns its output and its time in ms (the model's time when a model was called)."""
+    if client is None and (spec.prompt is not None or (spec.target is not None and spec.target.wants_model)):
         raise AitestError(
-            "prompt specs need a model provider, and model providers are not installed in this version of aitest",
+            "this spec needs a model, but none is configured here",
             location=spec.location,
-            hint="use target: module:function to test your feature's own code",
-        )
-    kwargs = dict(case.vars)
-    if spec.target.wants_model:
-        raise AitestError(
-            f"{spec.target.text} takes a 'model' parameter, but no model is configured",
-            location=spec.target.location,
-            hint="model providers are not installed in this version of aitest",
+            hint="run it through pytest, where aitest provides the model client",
         )
     start = time.perf_counter()
-    try:
-        output = spec.target.function(**kwargs)
-    except Exception as exc:
-        raise TargetError(f"{spec.target.text} raised {type(exc).__name__}: {exc}", original=exc) from exc
-    return output, (time.perf_counter() - start) * 1000
+    if spec.prompt is not None:
+        assert client is not None
+        output: Any = client.complete(render(spec.prompt, case.vars))
+    else:
+        assert spec.target is not None
+        kwargs = dict(case.vars)
+        if spec.target.wants_model:
+            kwargs["model"] = client
+        try:
+            output = spec.target.function(**kwargs)
+        except AitestError:
+            raise  # our own (a recording miss, a model error): shown as such, not as the target's
+        except Exception as exc:
+            raise TargetError(f"{spec.target.text} raised {type(exc).__name__}: {exc}", original=exc) from exc
+    elapsed = (time.perf_counter() - start) * 1000
+    if client is not None and client.errors:
+        raise client.errors[0]  # the target swallowed a model error: it still fails the case
+    return output, (client.model_ms if client is not None and client.calls else elapsed)
 
 
-def run_case(spec: Spec, case: Case) -> CaseResult:
+def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> CaseResult:
     """Run a case as many times as its determinism asks and judge it."""
     det = spec.determinism_for(case)
     checks = spec.checks_for(case)
     runs: list[RunOutcome] = []
+    needs_model = spec.prompt is not None or (spec.target is not None and spec.target.wants_model)
+    failure: AitestError | None = None
     try:
-        for _ in range(det.runs):
-            output, latency = produce(spec, case)
+        for index in range(det.runs):
+            client = runtime.client(spec, index) if runtime is not None and needs_model else None
+            output, latency = produce(spec, case, client)
             runs.append(evaluate(output, checks, output_kind=spec.output, latency_ms=latency))
     except AitestError as error:
-        return CaseResult(spec, case, tuple(runs), False, error=error)
+        failure = error
+    try:
+        if runtime is not None:
+            runtime.after_case()
+    except AitestError as error:
+        failure = failure or error
+    if failure is not None:
+        return CaseResult(spec, case, tuple(runs), False, error=failure)
     passed_runs = sum(r.passed for r in runs)
     agree_problem = _disagreement(runs, det.agree)
     passed = passed_runs >= det.required and not agree_problem

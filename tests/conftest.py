@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,15 @@ import pytest
 
 # Import the engine (and yaml's C extension) once, before pytester snapshots sys.modules:
 # in-process runs then share these modules, as a real pytest process would.
-import aitest.items  # noqa: F401
+import aitest.items
+import aitest.models.providers  # noqa: F401  (keeps the loaded model across in-process runs)
+
+with contextlib.suppress(ImportError):  # without it, the model tests skip themselves
+    import llama_cpp  # noqa: F401
+
+
+# pytester points HOME at a temporary folder: keep the assembled bundled model in the real cache
+os.environ.setdefault("AITEST_MODEL_CACHE", str(Path.home() / ".cache" / "aitest" / "models"))
 
 
 def literal_brackets(pattern: str) -> str:

@@ -31,21 +31,26 @@ def test_non_string_output_is_checked_as_json(project: Project) -> None:
     project.run().assert_outcomes(passed=1)
 
 
-def test_target_asking_for_a_model_fails_clearly(project: Project) -> None:
+def test_target_with_a_model_parameter_gets_the_client(project: Project) -> None:
     project.module("smart", "def run(text, model):\n    return model.complete(text)\n")
     project.spec("specs/m.yaml", "feature: m\ntarget: smart:run\ncases:\n  - id: a\n    vars: {text: hi}\n")
-    result = project.run()
+    result = project.run()  # replay only, and nothing is recorded yet
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*specs/m.yaml:2:9: smart:run takes a 'model' parameter, but no model is configured*"])
+    result.stdout.fnmatch_lines(["*no recording for this feature: specs/__recordings__/m.yaml does not exist*"])
 
 
-def test_prompt_spec_fails_clearly(project: Project) -> None:
+def test_a_swallowed_model_error_still_fails_the_case(project: Project) -> None:
+    project.module(
+        "careless",
+        "def run(text, model):\n    try:\n        return model.complete(text)\n    except Exception:\n        return 'fallback'\n",
+    )
     project.spec(
-        "specs/p.yaml", "feature: p\nprompt: 'Say hi to {{ name }}'\ncases:\n  - id: a\n    vars: {name: Bo}\n"
+        "specs/c.yaml",
+        "feature: c\ntarget: careless:run\ncases:\n  - id: a\n    vars: {text: hi}\n    expect: [{equals: fallback}]\n",
     )
     result = project.run()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*model providers are not installed in this version of aitest*"])
+    result.stdout.fnmatch_lines(["*no recording for this feature*"])
 
 
 def test_missing_var_for_a_required_parameter(project: Project) -> None:

@@ -11,6 +11,7 @@ from aitest.checks.registry import all_checks
 from aitest.errors import Location, SpecError, SpecErrors
 from aitest.spec.model import Case, CheckSpec, Determinism, Spec
 from aitest.spec.target import check_vars, resolve_target
+from aitest.spec.template import template_vars
 from aitest.spec.validate import check_name, validate_structure
 from aitest.spec.yaml_loader import Path as DocPath
 from aitest.spec.yaml_loader import Positions, load_yaml
@@ -35,7 +36,7 @@ def load_spec(path: Path, *, rootdir: Path) -> Spec:
     errors = validate_structure(data, positions)
     if errors:
         raise errors[0] if len(errors) == 1 else SpecErrors(errors)
-    return _Builder(path, data, positions, rootdir).spec()
+    return _Builder(path, data, positions, rootdir, text.splitlines()).spec()
 
 
 def normalize_promptfoo(data: Any, positions: Positions) -> None:
@@ -74,9 +75,12 @@ def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_
 class _Builder:
     """Semantic validation while building the typed Spec."""
 
-    def __init__(self, file: Path, data: dict[str, Any], positions: Positions, rootdir: Path) -> None:
+    def __init__(
+        self, file: Path, data: dict[str, Any], positions: Positions, rootdir: Path, lines: list[str] | None = None
+    ) -> None:
         self.file, self.data, self.pos, self.rootdir = file, data, positions, rootdir
         self.spec_dir = file.parent
+        self.lines = lines or []
 
     def spec(self) -> Spec:
         d = self.data
@@ -91,6 +95,8 @@ class _Builder:
             target = resolve_target(d["target"], self.pos.of(("target",)), self.rootdir)
         expect = self.checks(("expect",))
         cases = self.cases(target)
+        if "prompt" in d:
+            self.check_template(d["prompt"], cases)
         return Spec(
             feature=d["feature"],
             file=self.file,
@@ -101,7 +107,7 @@ class _Builder:
             description=d.get("description", ""),
             owner=d.get("owner", ""),
             model=d.get("model"),
-            params=dict(d.get("params", {})),
+            params=self.params(),
             prompt=d.get("prompt"),
             target=target,
             determinism=self.determinism(("determinism",)),
@@ -133,6 +139,41 @@ class _Builder:
                 )
             )
         return tuple(cases)
+
+    def check_template(self, template: str, cases: tuple[Case, ...]) -> None:
+        """Every {{ var }} of the prompt must be given by every case."""
+        where = self.pos.of(("prompt",))
+        source = self.lines[where.line - 1] if 0 < where.line <= len(self.lines) else ""
+        first = where.line + (1 if source[where.col - 1 : where.col] in ("|", ">") else 0)
+        for name, offset in template_vars(template):
+            for case in cases:
+                if name not in case.vars:
+                    raise SpecError(
+                        f"the prompt uses {{{{ {name} }}}}, but case '{case.id}' has no var '{name}'",
+                        location=Location(where.file, first + offset, 1),
+                        hint=f"add {name} under the vars of case '{case.id}' (line {case.location.line})",
+                    )
+
+    def params(self) -> dict[str, Any]:
+        """The model params; a json_schema given as a path is read (relative to the spec)."""
+        params = dict(self.data.get("params", {}))
+        schema = params.get("json_schema")
+        if isinstance(schema, str):
+            from aitest.checks.json_schema import load_schema_file
+
+            params["json_schema"] = load_schema_file(self.spec_dir / schema, self.pos.of(("params", "json_schema")))
+        if params.get("json_schema") is not None:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
+            try:
+                Draft202012Validator.check_schema(params["json_schema"])
+            except SchemaError as exc:
+                raise SpecError(
+                    f"params.json_schema is not a valid JSON Schema: {exc.message}",
+                    location=self.pos.of(("params", "json_schema")),
+                ) from None
+        return params
 
     def _get(self, path: DocPath) -> Any:
         node: Any = self.data

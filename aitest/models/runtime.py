@@ -1,0 +1,50 @@
+"""The model side of a session: record mode, profile choice, recordings, and a client per case run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aitest.config import Config
+from aitest.models.client import ModelClient, SessionStats
+from aitest.models.profiles import Profile, choose_profile
+from aitest.recordings.store import RecordingStore
+from aitest.spec.model import Spec
+
+
+@dataclass
+class ModelRuntime:
+    config: Config
+    mode: str = "none"
+    model_override: str | None = None
+    existing: frozenset[str] | None = None  # recording files present when the session started
+    stats: SessionStats = field(default_factory=SessionStats)
+    _store: RecordingStore | None = None
+
+    @property
+    def store(self) -> RecordingStore:
+        if self._store is None:
+            folder = self.config.recordings
+            existing = self.existing if self.existing is not None else RecordingStore.existing(folder)
+            self._store = RecordingStore(folder, self.config.rootdir, self.config.cache_dir / "locks", existing)
+        return self._store
+
+    def profile_for(self, spec: Spec) -> Profile:
+        """The profile a spec runs on; ConfigError (with the spec's line) for an unknown one."""
+        return choose_profile(self.config, override=self.model_override, spec_model=spec.model, where=spec.location)
+
+    def client(self, spec: Spec, run: int) -> ModelClient:
+        recording = None if self.mode == "off" else self.store.feature(spec.feature)
+        return ModelClient(
+            self.profile_for(spec), self.mode, recording, self.stats, self.config.rootdir, dict(spec.params), run
+        )
+
+    def after_case(self) -> None:
+        """Write what this case recorded, so a crash later loses nothing."""
+        if self._store is not None:
+            self._store.flush()
+
+    def used_keys(self) -> dict[str, list[str]]:
+        """Per feature that called a model: the recorded entries this process used."""
+        if self._store is None:
+            return {}
+        return {name: sorted(rec.used) for name, rec in self._store.files.items()}

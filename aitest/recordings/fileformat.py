@@ -1,0 +1,117 @@
+"""The recording file: YAML, stably ordered, written atomically; a corrupt file is an error, never rewritten."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aitest.errors import Location, RecordingError
+from aitest.recordings.entry import Entry
+
+FORMAT_VERSION = 1
+_HEADER = (
+    "# aitest recording of feature '{feature}': model calls and their responses.\n"
+    "# Written by aitest (--aitest-record); review it like code. Format version {version}.\n"
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text as YAML block scalars, so diffs of recorded outputs read line by line."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    block = len(value) > 40 and "\n" in value.strip() and not value.endswith((" ", "\t")) and "\r" not in value
+    style = "|" if block else ('"' if "\n" in value or "\r" in value else None)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def sort_key(entry: Entry) -> tuple[str, str, int, str]:
+    return (entry.request.text(), entry.model["model"], entry.run, entry.key)
+
+
+def dump(feature: str, entries: dict[str, Entry]) -> str:
+    ordered = sorted(entries.values(), key=sort_key)
+    body = {
+        "version": FORMAT_VERSION,
+        "feature": feature,
+        "entries": [e.to_yaml_dict() for e in ordered],
+        "entry_count": len(ordered),
+    }
+    text = yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return _HEADER.format(feature=feature, version=FORMAT_VERSION) + text
+
+
+def read(path: Path, shown: str) -> dict[str, Entry]:
+    """Entries of a recording file; RecordingError naming the file for anything malformed."""
+    hint = f"restore it from version control (git checkout -- {shown}), or delete it and record again"
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+        raise RecordingError(f"corrupt recording: {exc.problem}", location=where, hint=hint) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RecordingError(f"unreadable recording: {exc}", location=Location(shown), hint=hint) from None
+    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+        raise RecordingError("corrupt recording: no format version", location=Location(shown, 1, 1), hint=hint)
+    if data["version"] > FORMAT_VERSION:
+        raise RecordingError(
+            f"recording format version {data['version']} is newer than this aitest understands ({FORMAT_VERSION})",
+            location=Location(shown, 1, 1),
+            hint="upgrade aitest (pip install -U aitest)",
+        )
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list) or data.get("entry_count") != len(raw_entries):
+        raise RecordingError(
+            "truncated recording: its entry_count does not match its entries",
+            location=Location(shown),
+            hint=hint,
+        )
+    entries: dict[str, Entry] = {}
+    for i, raw in enumerate(raw_entries):
+        try:
+            entry = Entry.from_yaml_dict(raw)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RecordingError(
+                f"corrupt recording: entry {i + 1} is malformed ({exc})", location=Location(shown), hint=hint
+            ) from None
+        entries[entry.key] = entry
+    return entries
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Temp file in the same folder, fsync, rename: a crash leaves the previous file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    remove_stale_temps(path)
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Temp files left by killed writers (their process is gone) are removed."""
+    for temp in path.parent.glob(f".{path.name}.tmp-*"):
+        pid = temp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            temp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
