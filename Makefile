@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 	$(BIN)/aitest validate
 	@echo
 	@echo "== 2/3 live: the examples on the bundled Gemma 3 270M (llama.cpp in process; recordings untouched) =="
-	$(BIN)/aitest run specs -v -p no:cacheprovider --aitest-record=off; $(ACCEPT_FAILED_CASES)
+	$(BIN)/aitest run specs -v --tb=no -p no:cacheprovider --aitest-record=off; $(ACCEPT_FAILED_CASES)
 	@echo
 	@echo "== 3/3 replay: the same specs from the committed recordings (no model is loaded) =="
 	$(BIN)/aitest run specs -v -p no:cacheprovider --aitest-record=none; $(ACCEPT_FAILED_CASES)

@@ -42,6 +42,7 @@ def test_case(i):
 
 
 def make_project(root: Path, n: int, name: str) -> None:
+    root.mkdir(parents=True)
     (root / "pyproject.toml").write_text('[tool.aitest]\nspecs = ["specs"]\n')
     specs = root / "specs"
     specs.mkdir(parents=True, exist_ok=True)

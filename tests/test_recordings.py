@@ -205,3 +205,29 @@ def test_damaged_recording_is_an_error_and_never_rewritten(greet: Project, damag
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines([message])
     assert path.read_bytes() == damaged
+
+
+def test_live_run_warns_when_the_model_file_behind_a_name_changed(greet: Project) -> None:
+    greet.run("--aitest-record=once")
+    path = greet.root / RECORDING
+    path.write_text(re.sub(r"gguf_sha256: \w+", "gguf_sha256: " + "f" * 64, path.read_text()))
+    result = greet.run("--aitest-record=all")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["aitest warning: specs/__recordings__/greet.yaml: the model file behind 'bundled:gemma-3-270m' has changed since it was recorded*"]
+    )
+
+
+def test_gguf_hash_is_computed_once_per_file_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aitest.models import gguf_hash
+
+    monkeypatch.setenv("AITEST_MODEL_CACHE", str(tmp_path / "cache"))
+    calls: list[Path] = []
+    real = gguf_hash.sha256_of
+    monkeypatch.setattr(gguf_hash, "sha256_of", lambda p: calls.append(p) or real(p))
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"weights v1")
+    first = gguf_hash.cached_sha256(model)
+    assert gguf_hash.cached_sha256(model) == first and len(calls) == 1
+    model.write_bytes(b"weights version 2")
+    assert gguf_hash.cached_sha256(model) != first and len(calls) == 2

@@ -76,5 +76,5 @@ class Entry:
             latency_ms=float(raw["latency_ms"]),
             prompt_tokens=tokens.get("prompt"),
             completion_tokens=tokens.get("completion"),
-            gguf_sha256=raw.get("gguf_sha256"),
+            gguf_sha256=None if raw.get("gguf_sha256") is None else str(raw["gguf_sha256"]),
         )
