@@ -6,6 +6,9 @@ PIP := $(BIN)/python -m pip
 # llama-cpp-python builds llama.cpp from source. A portable build (no -march=native): native builds
 # use AMX on recent Xeons, where llama.cpp segfaults on Q4_K models (ggml-org/llama.cpp#20824).
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+# cache compiled bytecode even where the environment turns it off: imports (torch, transformers) and
+# pytest's assertion rewriting then cost their compile time once, not in every process
+unexport PYTHONDONTWRITEBYTECODE
 # pytest exits 1 when cases fail: the demo shows failures as results, anything else is an error
 ACCEPT_FAILED_CASES = rc=$$?; [ $$rc -le 1 ] || exit $$rc
 

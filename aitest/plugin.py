@@ -14,6 +14,7 @@ from aitest.recordings import MODES
 
 CONFIG_KEY = pytest.StashKey[Config]()
 WORKER_KEY = "aitest"
+MAX_RUNS = 100
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,6 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Also AITEST_RECORD.",
     )
     group.addoption("--aitest-model", default=None, metavar="PROFILE", help="run every spec on this model profile")
+    group.addoption(
+        "--aitest-runs", type=int, default=None, metavar="N", help="run every case N times (overrides determinism runs)"
+    )
 
 
 def record_mode(config: pytest.Config) -> str:
@@ -51,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except AitestError as error:
         raise pytest.UsageError(str(error)) from None
     record_mode(config)
+    runs = config.getoption("aitest_runs")
+    if runs is not None and not 1 <= runs <= MAX_RUNS:
+        raise pytest.UsageError(f"--aitest-runs={runs}: use 1 to {MAX_RUNS} runs")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(), "aitest-xdist")
 

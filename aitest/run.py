@@ -75,6 +75,9 @@ def evaluate(
             return RunOutcome(output, (), latency_ms, problem)
     outcomes = []
     for spec in checks:
+        if spec.check.needs_latency:
+            outcomes.append(CheckOutcome(spec, spec.check.run(latency_ms)))
+            continue
         subject = value
         if isinstance(value, str) and (spec.path is not None or spec.check.needs_json):
             if parsed is None:
@@ -134,6 +137,8 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> tuple[Any, fl
 def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> CaseResult:
     """Run a case as many times as its determinism asks and judge it."""
     det = spec.determinism_for(case)
+    if runtime is not None and runtime.runs_override:
+        det = det.with_runs(runtime.runs_override)
     checks = spec.checks_for(case)
     runs: list[RunOutcome] = []
     needs_model = spec.prompt is not None or (spec.target is not None and spec.target.wants_model)
@@ -143,6 +148,8 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> Cas
             client = runtime.client(spec, index) if runtime is not None and needs_model else None
             output, latency = produce(spec, case, client)
             runs.append(evaluate(output, checks, output_kind=spec.output, latency_ms=latency))
+            if runtime is not None and client is not None and client.calls:  # model time, for the summary
+                runtime.stats.latencies.setdefault(spec.feature, []).append(latency)
     except AitestError as error:
         failure = error
     try:
@@ -153,7 +160,10 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> Cas
     if failure is not None:
         return CaseResult(spec, case, tuple(runs), False, error=failure)
     passed_runs = sum(r.passed for r in runs)
-    agree_problem = _disagreement(runs, det.agree)
+    try:
+        agree_problem = _disagreement(runs, det.agree, det.threshold)
+    except AitestError as error:
+        return CaseResult(spec, case, tuple(runs), False, error=error)
     passed = passed_runs >= det.required and not agree_problem
     summary = ""
     if det.runs > 1:
@@ -174,9 +184,17 @@ def canonical(output: Any, agree: str | None) -> str:
     return as_text(output)
 
 
-def _disagreement(runs: list[RunOutcome], agree: str | None) -> str:
+def _disagreement(runs: list[RunOutcome], agree: str | None, threshold: float) -> str:
     if not agree or len(runs) < 2:
         return ""
+    if agree == "semantic":
+        from aitest.embeddings import cosine, embedder
+
+        vectors = embedder().embed([as_text(r.output) for r in runs])
+        lowest = min(cosine(a, b) for i, a in enumerate(vectors) for b in vectors[i + 1 :])
+        if lowest >= threshold:
+            return ""
+        return f"outputs do not agree (semantic): lowest pairwise similarity {lowest:.3f} < {threshold}"
     distinct = {canonical(r.output, agree) for r in runs}
     if len(distinct) == 1:
         return ""

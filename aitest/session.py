@@ -20,7 +20,8 @@ class AitestSession:
 
     @classmethod
     def for_rootdir(cls, rootdir: Path) -> AitestSession:
-        return cls(load_config(rootdir))
+        config = load_config(rootdir)
+        return cls(config, ModelRuntime(config))
 
     def load(self, path: Path) -> Spec:
         """Load a spec, claim its feature name (unique across the suite), check its model profile."""

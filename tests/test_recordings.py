@@ -214,7 +214,9 @@ def test_live_run_warns_when_the_model_file_behind_a_name_changed(greet: Project
     result = greet.run("--aitest-record=all")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
-        ["aitest warning: specs/__recordings__/greet.yaml: the model file behind 'bundled:gemma-3-270m' has changed since it was recorded*"]
+        [
+            "aitest warning: specs/__recordings__/greet.yaml: the model file behind 'bundled:gemma-3-270m' has changed since it was recorded*"
+        ]
     )
 
 

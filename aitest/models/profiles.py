@@ -20,6 +20,7 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
 }
 DEFAULT_PROFILE = "gemma-270m"
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "number": (int, float), "bool": bool}
+_WORDS = {"str": "text", "int": "a whole number", "number": "a number", "bool": "true or false"}
 OPTIONS: dict[str, dict[str, str]] = {
     "llama_cpp": {"model_path": "str", "n_ctx": "int", "n_threads": "int", "seed": "int", "chat_format": "str"},
     "openai": {"base_url": "str", "model": "str", "api_key_env": "str", "timeout": "number", "retries": "int"},
@@ -69,7 +70,8 @@ def _check(name: str, raw: Any, location: Location) -> Profile:
             )
         kind = _TYPES[known[key]]
         if not isinstance(value, kind) or (isinstance(value, bool) and known[key] != "bool"):
-            raise ConfigError(f"model profile '{name}': '{key}' must be a {known[key]}", location=location)
+            kind_word = _WORDS[known[key]]
+            raise ConfigError(f"model profile '{name}': '{key}' must be {kind_word}", location=location)
     for key in REQUIRED[provider]:
         if key not in options:
             raise ConfigError(f"model profile '{name}': missing '{key}'", location=location)
@@ -93,9 +95,10 @@ def choose_profile(config: Config, *, override: str | None, spec_model: str | No
         from aitest.spec.validate import did_you_mean
 
         source = "--aitest-model" if override else ("the spec's model" if spec_model else "default_model")
+        pyproject = Location(str(config.rootdir / "pyproject.toml"), config.line_of("default_model"))
         raise ConfigError(
             f"unknown model profile '{name}' (from {source}){did_you_mean(name, list(profiles))}",
-            location=where if spec_model and not override else None,
+            location=(where if spec_model else pyproject) if not override else None,
             hint=f"known profiles: {', '.join(sorted(profiles))}; define others under [tool.aitest.models.NAME]",
         )
     return profiles[name]

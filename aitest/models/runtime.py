@@ -16,6 +16,7 @@ class ModelRuntime:
     config: Config
     mode: str = "none"
     model_override: str | None = None
+    runs_override: int | None = None
     existing: frozenset[str] | None = None  # recording files present when the session started
     stats: SessionStats = field(default_factory=SessionStats)
     _store: RecordingStore | None = None
@@ -30,7 +31,8 @@ class ModelRuntime:
 
     def profile_for(self, spec: Spec) -> Profile:
         """The profile a spec runs on; ConfigError (with the spec's line) for an unknown one."""
-        return choose_profile(self.config, override=self.model_override, spec_model=spec.model, where=spec.location)
+        where = spec.model_location or spec.location
+        return choose_profile(self.config, override=self.model_override, spec_model=spec.model, where=where)
 
     def client(self, spec: Spec, run: int) -> ModelClient:
         recording = None if self.mode == "off" else self.store.feature(spec.feature)
@@ -41,7 +43,7 @@ class ModelRuntime:
     def after_case(self) -> None:
         """Write what this case recorded, so a crash later loses nothing."""
         if self._store is not None:
-            self._store.flush()
+            self.stats.recorded += self._store.flush()
 
     def used_keys(self) -> dict[str, list[str]]:
         """Per feature that called a model: the recorded entries this process used."""

@@ -53,10 +53,13 @@ class FeatureRecording:
     def put(self, entry: Entry) -> None:
         self.pending[entry.key] = entry
 
-    def flush(self) -> None:
-        """Merge pending entries into the file: locked, re-read, atomic. A corrupt file is left alone."""
+    def flush(self) -> int:
+        """Merge pending entries into the file: locked, re-read, atomic. A corrupt file is left alone.
+
+        Returns how many entries were written.
+        """
         if not self.pending:
-            return
+            return 0
         from filelock import FileLock
 
         make_cache_dir(self.lock_path.parent)
@@ -66,7 +69,9 @@ class FeatureRecording:
             fileformat.write_atomic(self.path, fileformat.dump(self.feature, current))
         if self._entries is not None:
             self._entries.update(self.pending)
+        written = len(self.pending)
         self.pending.clear()
+        return written
 
     def prune(self, keep: set[str]) -> int:
         """Keep only ``keep`` (what `rewrite` ran); returns how many entries were removed."""
@@ -112,6 +117,5 @@ class RecordingStore:
             )
         return self.files[feature]
 
-    def flush(self) -> None:
-        for recording in self.files.values():
-            recording.flush()
+    def flush(self) -> int:
+        return sum(recording.flush() for recording in self.files.values())

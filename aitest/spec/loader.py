@@ -111,6 +111,7 @@ class _Builder:
             prompt=d.get("prompt"),
             target=target,
             determinism=self.determinism(("determinism",)),
+            model_location=self.pos.of(("model",)) if "model" in d else None,
         )
 
     def cases(self, target: Any) -> tuple[Case, ...]:
@@ -201,11 +202,5 @@ class _Builder:
                 f"min_pass {result.min_pass} is more than runs {result.runs}",
                 location=self.pos.of((*path, "min_pass")),
                 hint="min_pass counts the runs that must pass, at most runs",
-            )
-        if result.agree == "semantic":
-            raise SpecError(
-                "agree: semantic needs the similarity checks, which this version of aitest does not have yet",
-                location=self.pos.of((*path, "agree")),
-                hint="use agree: exact or agree: json",
             )
         return result

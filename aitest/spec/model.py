@@ -31,7 +31,11 @@ class Determinism:
 
     @property
     def required(self) -> int:
-        return self.runs if self.min_pass is None else self.min_pass
+        return self.runs if self.min_pass is None else min(self.min_pass, self.runs)
+
+    def with_runs(self, runs: int) -> Determinism:
+        """The same determinism with another number of runs (--aitest-runs)."""
+        return Determinism(runs, self.agree, self.threshold, self.min_pass)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Spec:
     prompt: str | None = None
     target: Target | None = None
     determinism: Determinism | None = None
+    model_location: Location | None = None
 
     def checks_for(self, case: Case) -> tuple[CheckSpec, ...]:
         return self.expect + case.expect

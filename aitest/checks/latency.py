@@ -1,0 +1,22 @@
+"""`max_latency_ms`: the model's time for the case (the recorded time when replayed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aitest.checks.base import Check, CheckResult
+from aitest.checks.registry import register
+
+
+@register
+class MaxLatency(Check):
+    name = "max_latency_ms"
+    description = "the case's model time (live, or as recorded when replayed) is at most N milliseconds"
+    value_schema = {"type": "number", "exclusiveMinimum": 0}
+    needs_latency = True
+
+    def run(self, output: Any) -> CheckResult:
+        latency = float(output)
+        if latency <= self.value:
+            return CheckResult(True, f"{latency:.0f} ms <= {self.value} ms")
+        return CheckResult(False, f"took {latency:.0f} ms, over the budget of {self.value} ms")
