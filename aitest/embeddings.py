@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import tempfile
 import warnings
 from array import array
 from dataclasses import dataclass, field
@@ -166,7 +167,9 @@ def _merge_cache(path: Path, new: dict[str, Vector]) -> None:
     from aitest.recordings.fileformat import write_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"):
+    locks = Path(tempfile.gettempdir()) / "aitest-locks"  # not beside the file: that one may be committed
+    locks.mkdir(exist_ok=True)
+    with FileLock(str(locks / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16] + ".lock"))):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             merged = _read_cache(path)

@@ -33,8 +33,7 @@ def describe_run(run: RunOutcome) -> list[str]:
     for outcome in run.failures:
         spec, result = outcome.spec, outcome.result
         on = f" [path {spec.path.text}]" if spec.path else ""
-        score = f" (score {result.score:.3f})" if result.score is not None else ""
-        lines.append(f"  {spec.name}{on} at {spec.location}: {result.message}{score}")
+        lines.append(f"  {spec.name}{on} at {spec.location}: {result.message}")
         lines.extend("      " + d for d in result.detail.splitlines())
     lines.append("  output:")
     lines.append(render_output(run.output))

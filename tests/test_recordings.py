@@ -233,3 +233,42 @@ def test_gguf_hash_is_computed_once_per_file_version(tmp_path: Path, monkeypatch
     assert gguf_hash.cached_sha256(model) == first and len(calls) == 1
     model.write_bytes(b"weights version 2")
     assert gguf_hash.cached_sha256(model) != first and len(calls) == 2
+
+
+def test_rewrite_never_prunes_a_feature_whose_model_calls_failed(greet: Project) -> None:
+    greet.run("--aitest-record=once")
+    greet.pytester.makepyprojecttoml(
+        '[tool.aitest]\nspecs = ["specs"]\n\n[tool.aitest.models.gone]\nprovider = "llama_cpp"\nmodel_path = "gone.gguf"\n'
+    )
+    result = greet.run("--aitest-record=rewrite", "--aitest-model=gone")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["aitest warning: greet: not pruned, because some of its model calls failed"])
+    assert len(entries(greet)) == 2
+
+
+def test_rewrite_with_a_damaged_file_reports_it_and_leaves_it(greet: Project) -> None:
+    greet.run("--aitest-record=once")
+    path = greet.root / RECORDING
+    path.write_text(path.read_text().replace("entries:", "entries: {", 1))
+    damaged = path.read_bytes()
+    result = greet.run("--aitest-record=rewrite")
+    result.assert_outcomes(failed=2)
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert path.read_bytes() == damaged
+
+
+def test_latency_budget_live_and_replayed(greet: Project) -> None:
+    spec = greet.root / "specs/greet.yaml"
+    spec.write_text(spec.read_text().replace("cases:", "expect:\n  - max_latency_ms: 60000\ncases:", 1))
+    live = greet.run("--aitest-record=once")
+    live.assert_outcomes(passed=2)
+    live.stdout.fnmatch_lines(["aitest latency greet: p50 * ms, p95 * ms (2 runs)"])
+    path = greet.root / RECORDING
+    path.write_text(re.sub(r"latency_ms: [\d.]+", "latency_ms: 75000.0", path.read_text(), count=1))
+    replay = greet.run()
+    replay.assert_outcomes(passed=1, failed=1)  # the recorded time counts when replayed
+    replay.stdout.fnmatch_lines(["*max_latency_ms at specs/greet.yaml:5:5: took 75000 ms, over the budget of 60000 ms"])
+    replay.stdout.fnmatch_lines(["aitest latency greet: p50 * ms, p95 75000 ms (2 runs)"])
+    spec.write_text(spec.read_text().replace("max_latency_ms: 60000", "max_latency_ms: 0.001"))
+    tight = greet.run("--aitest-record=off", "-k", "ada")
+    tight.stdout.fnmatch_lines(["*max_latency_ms at specs/greet.yaml:5:5: took * ms, over the budget of 0.001 ms"])

@@ -43,7 +43,7 @@ DETERMINISM = {
 def check_schemas() -> dict[str, dict[str, Any]]:
     """One JSON Schema per check name: the check's value plus its options."""
     out = {}
-    for name, check in all_checks().items():
+    for name, check in sorted(all_checks().items()):  # stable, whatever order the families were imported in
         properties = {name: {**check.value_schema, "description": check.description}}
         properties.update(COMMON_OPTIONS)
         properties.update(check.options)

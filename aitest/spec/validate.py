@@ -66,6 +66,12 @@ def _label(path: Path) -> str:
 
 
 def _translate(error: Any, base: Path, positions: Positions, *, owner: str = "") -> SpecError:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        from jsonschema.exceptions import best_match
+
+        # the branch whose type fits says most ("should be non-empty" beats "must be text")
+        fitting = [e for e in error.context if e.validator not in ("type", "const")] or list(error.context)
+        return _translate(best_match(fitting), base, positions, owner=owner)
     path: Path = (*base, *error.absolute_path)
     validator, instance, schema = error.validator, error.instance, error.schema
     where = positions.of(path)
