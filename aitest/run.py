@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aitest.checks.base import CheckResult, as_text
 from aitest.checks.path import PathMissing
 from aitest.errors import AitestError, TargetError
-from aitest.spec.model import Case, CheckSpec, Spec
+from aitest.spec.model import Case, CheckSpec, Determinism, Spec
 from aitest.spec.template import render
 
 if TYPE_CHECKING:
@@ -134,6 +134,15 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> tuple[Any, fl
     return output, (client.model_ms if client is not None and client.calls else elapsed)
 
 
+def uses_embeddings(spec: Spec, det: Determinism) -> bool:
+    """Whether a case of this spec compares meanings (a `similar` check or `agree: semantic`)."""
+    if det.agree == "semantic":
+        return True
+    return any(c.name == "similar" for c in spec.expect) or any(
+        c.name == "similar" for k in spec.cases for c in k.expect
+    )
+
+
 def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> CaseResult:
     """Run a case as many times as its determinism asks and judge it."""
     det = spec.determinism_for(case)
@@ -142,6 +151,8 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> Cas
     checks = spec.checks_for(case)
     runs: list[RunOutcome] = []
     needs_model = spec.prompt is not None or (spec.target is not None and spec.target.wants_model)
+    if runtime is not None and needs_model and uses_embeddings(spec, det):
+        runtime.prefetch_embeddings(spec)
     failure: AitestError | None = None
     try:
         for index in range(det.runs):

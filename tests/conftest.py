@@ -53,6 +53,17 @@ class Project:
     def file(self, name: str, text: str) -> Path:
         return self.spec(name, text)
 
+    def block_imports(self, *packages: str) -> None:
+        """Make ``packages`` unimportable in subprocess runs of this project (a sitecustomize hook)."""
+        (self.root / "sitecustomize.py").write_text(
+            "import sys\n\n"
+            "class _Blocked:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            f"        if name.split('.')[0] in {packages!r}:\n"
+            "            raise ImportError(f'{name} is blocked in this test')\n\n"
+            "sys.meta_path.insert(0, _Blocked())\n"
+        )
+
     def run(self, *args: str) -> pytest.RunResult:
         return self.pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *args)
 

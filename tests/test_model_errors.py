@@ -83,11 +83,7 @@ def test_bad_profile_option_is_a_usage_error(project: Project) -> None:
 
 def test_llama_cpp_not_installed(project: Project) -> None:
     project.spec("specs/p.yaml", PROMPT_SPEC)
-    (project.root / "sitecustomize.py").write_text(
-        "import sys\nclass B:\n    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'llama_cpp':\n            raise ImportError('blocked')\n"
-        "sys.meta_path.insert(0, B())\n"
-    )
+    project.block_imports("llama_cpp")
     result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "--aitest-record=off")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(

@@ -61,11 +61,7 @@ def test_warm_rerun_needs_no_torch(sim: Project) -> None:
         "specs/s.yaml", similar_spec("Your refund has been sent.", "similar: We refunded you.\n        threshold: 0.5")
     )
     sim.run().assert_outcomes(passed=1)  # cold: encodes, fills .aitest_cache/embeddings
-    (sim.root / "sitecustomize.py").write_text(
-        "import sys\nclass B:\n    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('torch', 'sentence_transformers', 'transformers'):\n"
-        "            raise ImportError('blocked')\nsys.meta_path.insert(0, B())\n"
-    )
+    sim.block_imports("torch", "sentence_transformers", "transformers")
     warm = sim.pytester.runpytest_subprocess("-p", "no:cacheprovider")
     warm.assert_outcomes(passed=1)
 
@@ -76,11 +72,7 @@ def test_missing_embeddings_package_is_one_line_only_for_similar(sim: Project) -
         "specs/plain.yaml",
         "feature: plain\ntarget: echo_text:reply\ncases:\n  - id: a\n    vars: {text: hi}\n    expect: [{contains: hi}]\n",
     )
-    (sim.root / "sitecustomize.py").write_text(
-        "import sys\nclass B:\n    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'sentence_transformers':\n            raise ImportError('blocked')\n"
-        "sys.meta_path.insert(0, B())\n"
-    )
+    sim.block_imports("sentence_transformers")
     result = sim.pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(

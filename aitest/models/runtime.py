@@ -20,6 +20,7 @@ class ModelRuntime:
     existing: frozenset[str] | None = None  # recording files present when the session started
     stats: SessionStats = field(default_factory=SessionStats)
     _store: RecordingStore | None = None
+    _prefetched: set[str] = field(default_factory=set)
 
     @property
     def store(self) -> RecordingStore:
@@ -39,6 +40,21 @@ class ModelRuntime:
         return ModelClient(
             self.profile_for(spec), self.mode, recording, self.stats, self.config.rootdir, dict(spec.params), run
         )
+
+    def prefetch_embeddings(self, spec: Spec) -> None:
+        """Replaying a feature with similarity checks: embed all its recorded responses in one batch."""
+        if self.mode == "off" or spec.feature in self._prefetched:
+            return
+        self._prefetched.add(spec.feature)
+        from aitest.embeddings import embedder
+        from aitest.errors import AitestError
+
+        try:
+            entries = self.store.feature(spec.feature).entries()
+        except AitestError:
+            return  # the case itself reports a damaged recording
+        embedder().pending.update(e.response.strip() for e in entries.values())
+        embedder().pending.update(e.response for e in entries.values())
 
     def after_case(self) -> None:
         """Write what this case recorded, so a crash later loses nothing."""
