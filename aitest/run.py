@@ -136,11 +136,7 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> tuple[Any, fl
 
 def uses_embeddings(spec: Spec, det: Determinism) -> bool:
     """Whether a case of this spec compares meanings (a `similar` check or `agree: semantic`)."""
-    if det.agree == "semantic":
-        return True
-    return any(c.name == "similar" for c in spec.expect) or any(
-        c.name == "similar" for k in spec.cases for c in k.expect
-    )
+    return det.agree == "semantic" or "similar" in spec.check_names
 
 
 def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> CaseResult:

@@ -69,7 +69,7 @@ class SessionSummary:
         total = 0
         for feature, keys in self.used.items():
             recording = runtime.store.feature(feature)
-            recording._entries = None  # re-read: other workers may have written to it
+            recording.refresh()  # other workers may have written to it
             try:
                 total += sum(1 for key in recording.entries() if key not in keys)
             except AitestError:

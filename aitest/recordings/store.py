@@ -10,6 +10,14 @@ from aitest.recordings import fileformat
 from aitest.recordings.entry import Entry
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def make_cache_dir(folder: Path) -> None:
     """Create a folder under .aitest_cache, which ignores itself in git (as .pytest_cache does)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -34,6 +42,7 @@ class FeatureRecording:
     used: set[str] = field(default_factory=set)
     _entries: dict[str, Entry] | None = None
     _error: RecordingError | None = None
+    _stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the file as read
 
     def entries(self) -> dict[str, Entry]:
         """Entries on disk (plus this process's new ones); raises RecordingError for a corrupt file."""
@@ -41,11 +50,17 @@ class FeatureRecording:
             raise self._error
         if self._entries is None:
             try:
+                self._stamp = _stamp(self.path)
                 self._entries = fileformat.read(self.path, self.shown) if self.path.exists() else {}
             except RecordingError as error:
                 self._error = error
                 raise
         return self._entries
+
+    def refresh(self) -> None:
+        """Forget what was read if the file changed since (another worker wrote to it)."""
+        if self._entries is not None and _stamp(self.path) != self._stamp:
+            self._entries = None
 
     def get(self, key: str) -> Entry | None:
         return self.pending.get(key) or self.entries().get(key)
@@ -64,11 +79,13 @@ class FeatureRecording:
 
         make_cache_dir(self.lock_path.parent)
         with FileLock(str(self.lock_path)):
-            current = fileformat.read(self.path, self.shown) if self.path.exists() else {}
+            if self._entries is not None and self._error is None and _stamp(self.path) == self._stamp:
+                current = dict(self._entries)  # nobody wrote since we read or wrote: skip parsing it again
+            else:
+                current = fileformat.read(self.path, self.shown) if self.path.exists() else {}
             current.update(self.pending)
             fileformat.write_atomic(self.path, fileformat.dump(self.feature, current))
-        if self._entries is not None:
-            self._entries.update(self.pending)
+            self._entries, self._stamp = current, _stamp(self.path)
         written = len(self.pending)
         self.pending.clear()
         return written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,11 @@ class Spec:
     target: Target | None = None
     determinism: Determinism | None = None
     model_location: Location | None = None
+
+    @cached_property
+    def check_names(self) -> frozenset[str]:
+        """Every check name used by the feature or any of its cases."""
+        return frozenset(c.name for c in self.expect) | {c.name for k in self.cases for c in k.expect}
 
     def checks_for(self, case: Case) -> tuple[CheckSpec, ...]:
         return self.expect + case.expect
