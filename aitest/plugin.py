@@ -13,6 +13,7 @@ from aitest.errors import AitestError
 from aitest.recordings import MODES
 
 CONFIG_KEY = pytest.StashKey[Config]()
+ACTIVE_KEY = pytest.StashKey[bool]()  # set once a spec is collected (or a worker reports): the engine is needed
 WORKER_KEY = "aitest"
 MAX_RUNS = 100
 
@@ -67,16 +68,21 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
         return None
     from aitest.items import SpecFile
 
+    parent.config.stash[ACTIVE_KEY] = True
     return SpecFile.from_parent(parent, path=file_path)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not session.config.stash.get(ACTIVE_KEY, False):
+        return  # no spec in this session: nothing to summarise, and the engine stays unimported
     from aitest.items import finish_session
 
     finish_session(session.config)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not config.stash.get(ACTIVE_KEY, False):
+        return
     from aitest.items import summary_lines
 
     for line in summary_lines(config):
@@ -92,6 +98,9 @@ class XdistHooks:
         node.workerinput["aitest_existing"] = sorted(RecordingStore.existing(node.config.stash[CONFIG_KEY].recordings))
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        from aitest.items import merge_worker
+        payload = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+        if payload:
+            from aitest.items import merge_worker
 
-        merge_worker(node.config, getattr(node, "workeroutput", {}).get(WORKER_KEY))
+            node.config.stash[ACTIVE_KEY] = True
+            merge_worker(node.config, payload)

@@ -14,6 +14,7 @@ _FAMILIES = (
     "aitest.checks.similarity",
 )
 _REGISTRY: dict[str, type[Check]] = {}
+_LOADED = False
 
 
 def register(cls: type[Check]) -> type[Check]:
@@ -24,6 +25,9 @@ def register(cls: type[Check]) -> type[Check]:
 
 def all_checks() -> dict[str, type[Check]]:
     """Every known check, importing the check families on first use."""
-    for module in _FAMILIES:
-        importlib.import_module(module)  # a no-op after the first time
+    global _LOADED
+    if not _LOADED:
+        for module in _FAMILIES:
+            importlib.import_module(module)
+        _LOADED = True
     return _REGISTRY

@@ -24,11 +24,12 @@ def _params_diff(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
     return out
 
 
-def _closeness(entry: Entry, model: dict[str, str], request: Request, run: int) -> tuple[int, int, float]:
+def _closeness(entry: Entry, model: dict[str, str], request: Request, run: int) -> tuple[int, float, int]:
+    """Same model first, then the most similar request, then the same run index."""
     same_model = int(entry.model == model)
     same_run = int(entry.run == run)
     text = difflib.SequenceMatcher(None, entry.request.text(), request.text(), autojunk=False)
-    return same_model, same_run, text.quick_ratio() and text.ratio()
+    return same_model, text.quick_ratio() and text.ratio(), same_run
 
 
 def describe_miss(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from aitest.checks.registry import all_checks
@@ -40,6 +41,7 @@ DETERMINISM = {
 }
 
 
+@cache
 def check_schemas() -> dict[str, dict[str, Any]]:
     """One JSON Schema per check name: the check's value plus its options."""
     out = {}

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from aitest.errors import SpecError
+from aitest.spec.quick import quick_valid
 from aitest.spec.schema import check_schemas, spec_schema
 from aitest.spec.yaml_loader import Path, Positions
 
@@ -27,10 +28,16 @@ _PATTERN_HINTS = {
 
 
 @cache
+def _structure_schema() -> dict[str, Any]:
+    """The spec format with each check item only required to be a mapping (checks are validated one by one)."""
+    return spec_schema(checks={"type": "object"})
+
+
+@cache
 def _structure_validator() -> Any:
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(spec_schema(checks={"type": "object"}))
+    return Draft202012Validator(_structure_schema())
 
 
 @cache
@@ -113,7 +120,10 @@ def validate_structure(data: Any, positions: Positions) -> list[SpecError]:
                 location=positions.of(()),
             )
         ]
-    errors = [_translate(e, (), positions) for e in _structure_validator().iter_errors(data)]
+    structure = _structure_schema()
+    errors = []
+    if not quick_valid(structure, data, structure):  # valid specs skip jsonschema's slower walk
+        errors = [_translate(e, (), positions) for e in _structure_validator().iter_errors(data)]
     for path, item in _check_items(data):
         errors.extend(validate_check_item(item, path, positions))
     return sorted(errors, key=lambda e: (e.location.line, e.location.col) if e.location else (0, 0))
@@ -168,4 +178,7 @@ def validate_check_item(item: Any, path: Path, positions: Positions) -> list[Spe
         name = check_name(item, path, positions)
     except SpecError as error:
         return [error]
+    schema = check_schemas()[name]
+    if quick_valid(schema, item, schema):
+        return []
     return [_translate(e, path, positions, owner=name) for e in _check_validator(name).iter_errors(item)]

@@ -1,0 +1,107 @@
+"""A fast, sound pre-check for the JSON Schema subset the spec format uses.
+
+``quick_valid`` returns True only when the instance is valid; on False (or any keyword it does
+not know) the caller runs jsonschema for the full error messages. Valid specs, the common case,
+then skip jsonschema's slower general machinery.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+_IGNORED = {"description", "title", "$schema", "$defs", "$id"}
+
+
+@cache
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "null":
+        return value is None
+    if isinstance(value, bool):
+        return False
+    if kind == "integer":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    return kind == "number" and isinstance(value, (int, float))
+
+
+def quick_valid(schema: Any, value: Any, root: dict[str, Any]) -> bool:
+    """True only if ``value`` is valid against ``schema``; False when unsure."""
+    if schema is True or schema == {}:
+        return True
+    if not isinstance(schema, dict):
+        return False
+    for key, rule in schema.items():
+        if key in _IGNORED:
+            continue
+        if key == "$ref":
+            if not rule.startswith("#/$defs/") or not quick_valid(root["$defs"][rule[8:]], value, root):
+                return False
+        elif key == "type":
+            kinds = rule if isinstance(rule, list) else [rule]
+            if not any(_is_type(value, k) for k in kinds):
+                return False
+        elif key == "enum":
+            if not any(value == e and type(value) is type(e) for e in rule):
+                return False
+        elif key == "const":
+            if not (value == rule and type(value) is type(rule)):
+                return False
+        elif key in ("minLength", "pattern") and isinstance(value, str):
+            if key == "minLength" and len(value) < rule:
+                return False
+            if key == "pattern" and not _pattern(rule).search(value):
+                return False
+        elif key in ("minimum", "maximum", "exclusiveMinimum") and _is_type(value, "number"):
+            if (key == "minimum" and value < rule) or (key == "maximum" and value > rule):
+                return False
+            if key == "exclusiveMinimum" and value <= rule:
+                return False
+        elif key in ("minItems", "items") and isinstance(value, list):
+            if key == "minItems" and len(value) < rule:
+                return False
+            if key == "items" and not all(quick_valid(rule, v, root) for v in value):
+                return False
+        elif key in ("properties", "required", "additionalProperties") and isinstance(value, dict):
+            if not _object_valid(key, rule, schema, value, root):
+                return False
+        elif key in ("oneOf", "anyOf"):
+            hits = sum(1 for branch in rule if quick_valid(branch, value, root))
+            if hits == 0 or (key == "oneOf" and hits != 1):
+                return False
+        elif key not in (
+            "minLength",
+            "pattern",
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "minItems",
+            "items",
+            "properties",
+            "required",
+            "additionalProperties",
+        ):
+            return False  # a keyword this pre-check does not know: let jsonschema decide
+    return True
+
+
+def _object_valid(key: str, rule: Any, schema: dict[str, Any], value: dict[str, Any], root: dict[str, Any]) -> bool:
+    if key == "properties":
+        return all(quick_valid(rule[k], v, root) for k, v in value.items() if k in rule)
+    if key == "required":
+        return all(k in value for k in rule)
+    if rule is False:
+        return all(k in schema.get("properties", {}) for k in value)
+    return rule is True or rule == {}
