@@ -2,6 +2,7 @@
 
 1. live overhead: N prompt cases through aitest (--aitest-record=off) vs the same prompts in a
    bare llama-cpp-python loop; whole processes, the model loaded once in each (target <= 1.10x).
+   Both reset llama.cpp's context before each call (aitest does, for reproducible outputs).
 2. replay: the same N cases replayed from a recording vs N plain parametrized pytest tests
    doing the same checks, the engine benchmark's baseline (target <= 1.3x).
 
@@ -27,6 +28,7 @@ from aitest.models.bundled import resolve_bundled
 path, _ = resolve_bundled("gemma-3-270m")
 llama = Llama(model_path=str(path), n_ctx=2048, seed=0, verbose=False)
 for i in range(int(sys.argv[1])):
+    llama.reset()  # as aitest does before every call, so that an output never depends on the previous prompt
     text = llama.create_completion("{prompt}".format(i=i), max_tokens=8, temperature=0.0)["choices"][0]["text"]
     assert len(text) >= 0
 print("bare done")

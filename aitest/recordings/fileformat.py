@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -48,8 +50,29 @@ def dump(feature: str, entries: dict[str, Entry]) -> str:
     return _HEADER.format(feature=feature, version=FORMAT_VERSION) + text
 
 
-def read(path: Path, shown: str) -> dict[str, Entry]:
-    """Entries of a recording file; RecordingError naming the file for anything malformed."""
+def read(path: Path, shown: str, *, cache_dir: Path | None = None) -> dict[str, Entry]:
+    """Entries of a recording file; RecordingError naming the file for anything malformed.
+
+    With ``cache_dir``, the parsed file is kept as JSON keyed by the file's sha256: YAML parsing
+    is the slow part of a replay, and an unchanged file is then parsed once.
+    """
+    if cache_dir is None:
+        return _parse(path, shown)
+    raw = path.read_bytes()
+    cached = cache_dir / f"{hashlib.sha256(raw).hexdigest()}.json"
+    try:
+        return {e["key"]: Entry.from_yaml_dict(e) for e in json.loads(cached.read_text(encoding="utf-8"))}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no cache yet, or a damaged one: parse the recording itself
+    entries = _parse(path, shown)
+    from aitest.recordings.store import make_cache_dir
+
+    make_cache_dir(cache_dir)
+    write_atomic(cached, json.dumps([e.to_yaml_dict() for e in entries.values()]))
+    return entries
+
+
+def _parse(path: Path, shown: str) -> dict[str, Entry]:
     hint = f"restore it from version control (git checkout -- {shown}), or delete it and record again"
     try:
         text = path.read_text(encoding="utf-8")

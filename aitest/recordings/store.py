@@ -51,11 +51,17 @@ class FeatureRecording:
         if self._entries is None:
             try:
                 self._stamp = _stamp(self.path)
-                self._entries = fileformat.read(self.path, self.shown) if self.path.exists() else {}
+                exists = self.path.exists()
+                self._entries = fileformat.read(self.path, self.shown, cache_dir=self.parsed_dir) if exists else {}
             except RecordingError as error:
                 self._error = error
                 raise
         return self._entries
+
+    @property
+    def parsed_dir(self) -> Path:
+        """Where parsed copies of recordings are kept (.aitest_cache/recordings)."""
+        return self.lock_path.parent.parent / "recordings"
 
     def refresh(self) -> None:
         """Forget what was read if the file changed since (another worker wrote to it)."""
