@@ -199,8 +199,15 @@ def test_committed_cache_is_found_without_the_embedding_package(
 
 def test_agree_semantic_without_the_embeddings_extra(project: Project) -> None:
     project.module("flaky", FLAKY.format(outputs=["Outputs never embedded 5e1a.", "Nor this one 5e1b."]))
-    project.spec("specs/d.yaml", "feature: d\ntarget: flaky:run\ndeterminism: {runs: 2, agree: semantic}\ncases:\n  - id: a\n")
+    project.spec(
+        "specs/d.yaml", "feature: d\ntarget: flaky:run\ndeterminism: {runs: 2, agree: semantic}\ncases:\n  - id: a\n"
+    )
     project.block_imports("sentence_transformers")
     result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*similarity checks need sentence-transformers, which is not installed", "*hint: pip install 'aitest[[]embeddings]'*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*similarity checks need sentence-transformers, which is not installed",
+            "*hint: pip install 'aitest[[]embeddings]'*",
+        ]
+    )
