@@ -14,7 +14,9 @@ from aitest.spec.validate import validate_check_item
 from aitest.spec.yaml_loader import Positions
 
 
-def check(output: Any, checks: list[dict[str, Any]], *, output_kind: str = "text", _depth: int = 1) -> None:
+def check(
+    output: Any, checks: list[dict[str, Any]], *, output_kind: str = "text", latency_ms: float = 0.0, _depth: int = 1
+) -> None:
     """Run spec-style checks on ``output``; AssertionError listing every failed check.
 
     A malformed check raises SpecError naming the calling line; schema paths are relative
@@ -35,7 +37,7 @@ def check(output: Any, checks: list[dict[str, Any]], *, output_kind: str = "text
         specs = [build_check(item, ("expect", i), positions, spec_dir) for i, item in enumerate(items)]
     except AitestError as error:
         raise error.with_traceback(None) from None
-    run = evaluate(output, specs, output_kind=output_kind)
+    run = evaluate(output, specs, output_kind=output_kind, latency_ms=latency_ms)
     if not run.passed:
         count = len(run.failures)
         raise AssertionError(

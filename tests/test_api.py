@@ -43,3 +43,17 @@ def test_a_malformed_check_names_the_calling_line(pytester: pytest.Pytester) -> 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*test_bad_check.py:4:1: unknown check 'contians'; did you mean 'contains'?*"])
     assert "aitest/spec/" not in result.stdout.str()
+
+
+def test_latency_budget_through_the_api(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_slow="""
+        from aitest import check
+
+        def test_slow():
+            check("ok", [{"max_latency_ms": 100}], latency_ms=250)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*max_latency_ms at *test_slow.py:4:1: took 250 ms, over the budget of 100 ms*"])
