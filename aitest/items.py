@@ -137,7 +137,7 @@ def finish_session(config: pytest.Config) -> None:
     if runtime is not None:
         summary.add(SessionSummary.payload(runtime))
     if record_mode(config) == "rewrite":
-        summary.prune(runtime or aitest_session(config).runtime)  # type: ignore[arg-type]
+        summary.prune(aitest_session(config).runtime_or_default())
 
 
 def merge_worker(config: pytest.Config, payload: dict[str, Any] | None) -> None:
@@ -146,6 +146,5 @@ def merge_worker(config: pytest.Config, payload: dict[str, Any] | None) -> None:
 
 def summary_lines(config: pytest.Config) -> list[str]:
     summary = _summary(config)
-    runtime = session_runtime(config) or aitest_session(config).runtime
-    assert runtime is not None
+    runtime = aitest_session(config).runtime_or_default()
     return summary.lines(runtime.mode, summary.unused(runtime) if summary.used else 0)

@@ -23,6 +23,11 @@ class AitestSession:
         config = load_config(rootdir)
         return cls(config, ModelRuntime(config))
 
+    def runtime_or_default(self) -> ModelRuntime:
+        if self.runtime is None:
+            self.runtime = ModelRuntime(self.config)
+        return self.runtime
+
     def load(self, path: Path) -> Spec:
         """Load a spec, claim its feature name (unique across the suite), check its model profile."""
         spec = load_spec(path, rootdir=self.config.rootdir)

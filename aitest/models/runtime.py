@@ -21,6 +21,7 @@ class ModelRuntime:
     stats: SessionStats = field(default_factory=SessionStats)
     _store: RecordingStore | None = None
     _prefetched: set[str] = field(default_factory=set)
+    _profiles: dict[str, Profile] = field(default_factory=dict)
 
     @property
     def store(self) -> RecordingStore:
@@ -31,9 +32,13 @@ class ModelRuntime:
         return self._store
 
     def profile_for(self, spec: Spec) -> Profile:
-        """The profile a spec runs on; ConfigError (with the spec's line) for an unknown one."""
-        where = spec.model_location or spec.location
-        return choose_profile(self.config, override=self.model_override, spec_model=spec.model, where=where)
+        """The profile a spec runs on (resolved once per feature); ConfigError with the spec's line if unknown."""
+        if spec.feature not in self._profiles:
+            where = spec.model_location or spec.location
+            self._profiles[spec.feature] = choose_profile(
+                self.config, override=self.model_override, spec_model=spec.model, where=where
+            )
+        return self._profiles[spec.feature]
 
     def client(self, spec: Spec, run: int) -> ModelClient:
         recording = None if self.mode == "off" else self.store.feature(spec.feature)
@@ -53,8 +58,8 @@ class ModelRuntime:
             entries = self.store.feature(spec.feature).entries()
         except AitestError:
             return  # the case itself reports a damaged recording
-        embedder().pending.update(e.response.strip() for e in entries.values())
-        embedder().pending.update(e.response for e in entries.values())
+        # prompt specs check the response as it is; targets usually strip it: both forms, one batch
+        embedder().pending.update(t for e in entries.values() for t in (e.response, e.response.strip()))
 
     def after_case(self) -> None:
         """Write what this case recorded, so a crash later loses nothing."""
