@@ -7,47 +7,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aitest.errors import AitestError
+from aitest.models.client import SessionStats
 from aitest.models.runtime import ModelRuntime
 
 
 @dataclass
 class SessionSummary:
-    replayed: int = 0
-    recorded: int = 0
-    missed: int = 0
-    live: int = 0
-    pruned: int = 0
+    """The whole session's counts (every worker's), which entries were used, and what `rewrite` pruned."""
+
+    stats: SessionStats = field(default_factory=SessionStats)
     used: dict[str, set[str]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    failed: set[str] = field(default_factory=set)
-    latencies: dict[str, list[float]] = field(default_factory=dict)
+    pruned: int = 0
 
     @staticmethod
     def payload(runtime: ModelRuntime) -> dict[str, Any]:
         """What a worker sends to the controller (plain data: it crosses a process boundary)."""
-        s = runtime.stats
-        return {
-            "counts": [s.replayed, s.recorded, s.missed, s.live],
-            "used": runtime.used_keys(),
-            "warnings": list(s.warnings),
-            "failed": sorted(s.failed_features),
-            "latencies": s.latencies,
-        }
+        return {**runtime.stats.to_payload(), "used": runtime.used_keys()}
 
     def add(self, payload: dict[str, Any] | None) -> None:
         if not payload:
             return
-        replayed, recorded, missed, live = payload["counts"]
-        self.replayed += replayed
-        self.recorded += recorded
-        self.missed += missed
-        self.live += live
+        self.stats.merge(payload)
         for feature, keys in payload["used"].items():
             self.used.setdefault(feature, set()).update(keys)
-        self.warnings.extend(w for w in payload["warnings"] if w not in self.warnings)
-        self.failed.update(payload["failed"])
-        for feature, values in payload["latencies"].items():
-            self.latencies.setdefault(feature, []).extend(values)
 
     def prune(self, runtime: ModelRuntime) -> None:
         """`rewrite`: each file touched by this run keeps exactly this run's entries.
@@ -56,13 +38,13 @@ class SessionSummary:
         nor is a file that cannot be read (it is reported, never rewritten).
         """
         for feature, keys in self.used.items():
-            if feature in self.failed:
-                self.warnings.append(f"{feature}: not pruned, because some of its model calls failed")
+            if feature in self.stats.failed_features:
+                self.stats.warnings.append(f"{feature}: not pruned, because some of its model calls failed")
                 continue
             try:
                 self.pruned += runtime.store.feature(feature).prune(keys)
             except AitestError as error:
-                self.warnings.append(f"not pruned: {error.location}: {error.message}")
+                self.stats.warnings.append(f"not pruned: {error.location}: {error.message}")
 
     def unused(self, runtime: ModelRuntime) -> int:
         """Entries in the files of the features that ran, which no call of this run used."""
@@ -77,17 +59,18 @@ class SessionSummary:
         return total
 
     def lines(self, mode: str, unused: int) -> list[str]:
-        out = [self.latency_line(f, v) for f, v in sorted(self.latencies.items()) if v]
+        s = self.stats
+        out = [self.latency_line(f, v) for f, v in sorted(s.latencies.items()) if v]
         if mode == "off":
-            calls = "1 live model call" if self.live == 1 else f"{self.live} live model calls"
-            return [*out, f"aitest: {calls} (recordings off)"] if self.live else out
-        if not (self.replayed or self.recorded or self.missed or self.pruned or self.warnings):
+            calls = "1 live model call" if s.live == 1 else f"{s.live} live model calls"
+            return [*out, f"aitest: {calls} (recordings off)"] if s.live else out
+        if not (s.replayed or s.recorded or s.missed or self.pruned or s.warnings):
             return out
-        counts = f"{self.replayed} replayed, {self.recorded} recorded, {self.missed} missed, {unused} unused"
+        counts = f"{s.replayed} replayed, {s.recorded} recorded, {s.missed} missed, {unused} unused"
         line = f"aitest recordings ({mode}): {counts}"
         if self.pruned:
             line += f", {self.pruned} pruned"
-        return [*out, line, *(f"aitest warning: {w}" for w in self.warnings)]
+        return [*out, line, *(f"aitest warning: {w}" for w in s.warnings)]
 
     @staticmethod
     def latency_line(feature: str, values: list[float]) -> str:

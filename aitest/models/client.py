@@ -28,6 +28,27 @@ class SessionStats:
     failed_features: set[str] = field(default_factory=set)  # a model call failed: never prune these
     latencies: dict[str, list[float]] = field(default_factory=dict)
 
+    def to_payload(self) -> dict[str, Any]:
+        """Plain data, to cross from an xdist worker to the controller."""
+        return {
+            "counts": [self.replayed, self.recorded, self.missed, self.live],
+            "warnings": list(self.warnings),
+            "failed": sorted(self.failed_features),
+            "latencies": self.latencies,
+        }
+
+    def merge(self, payload: dict[str, Any]) -> None:
+        """Add another process's counts (from ``to_payload``) to these."""
+        replayed, recorded, missed, live = payload["counts"]
+        self.replayed += replayed
+        self.recorded += recorded
+        self.missed += missed
+        self.live += live
+        self.warnings.extend(w for w in payload["warnings"] if w not in self.warnings)
+        self.failed_features.update(payload["failed"])
+        for feature, values in payload["latencies"].items():
+            self.latencies.setdefault(feature, []).extend(values)
+
 
 @dataclass
 class ModelClient:
