@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import sys
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aitest.errors import AitestError, SpecErrors
-from aitest.failure import describe_run, plural
+from aitest.failure import describe_run
 from aitest.run import evaluate
 from aitest.spec.loader import build_check, normalize_promptfoo
 from aitest.spec.validate import validate_check_item
 from aitest.spec.yaml_loader import Positions
+from aitest.util.text import plural
+
+if TYPE_CHECKING:
+    from aitest.embeddings import Embedder
+
+
+@cache
+def _embedder(rootdir: Path) -> Embedder:
+    """The project's embedding model and caches (the committed one included), found from the working folder."""
+    from aitest.config import find_rootdir, load_config
+    from aitest.embeddings import Embedder
+
+    return Embedder.for_config(load_config(find_rootdir(rootdir)))
 
 
 def check(
@@ -34,12 +48,10 @@ def check(
         if errors:
             raise SpecErrors(errors) if len(errors) > 1 else errors[0]
         spec_dir = Path(caller.f_code.co_filename).parent
-        specs = [build_check(item, ("expect", i), positions, spec_dir) for i, item in enumerate(items)]
+        expectations = [build_check(item, ("expect", i), positions, spec_dir) for i, item in enumerate(items)]
     except AitestError as error:
         raise error.with_traceback(None) from None
-    run = evaluate(output, specs, output_kind=output_kind, latency_ms=latency_ms)
+    run = evaluate(output, expectations, output_kind=output_kind, latency_ms=latency_ms, embedder=_embedder(Path.cwd()))
     if not run.passed:
         count = len(run.failures)
-        raise AssertionError(
-            "\n".join([f"{count} of {plural(len(run.outcomes), 'check')} failed:", *describe_run(run)])
-        )
+        raise AssertionError("\n".join([f"{count} of {plural(len(run.checks), 'check')} failed:", *describe_run(run)]))

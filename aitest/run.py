@@ -5,117 +5,96 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from aitest.checks.base import CheckResult, as_text
+from aitest.checks.base import CheckContext, as_text, parse_json
 from aitest.checks.path import PathMissing
-from aitest.errors import AitestError, TargetError
-from aitest.spec.model import Case, CheckSpec, Determinism, Spec
+from aitest.errors import AitestError, RecordingMiss, TargetError
+from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult
+from aitest.spec.model import Case, Determinism, Expectation, Spec
 from aitest.spec.template import render
+from aitest.util.text import first_line
 
 if TYPE_CHECKING:
+    from aitest.embeddings import Embedder
+    from aitest.errors import Location
     from aitest.models.client import ModelClient
     from aitest.models.runtime import ModelRuntime
 
 
 @dataclass(frozen=True)
-class CheckOutcome:
-    spec: CheckSpec
-    result: CheckResult
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """One run of a case: its output and what each check said of it."""
+class Produced:
+    """What one call of the feature gave: its output, its time, and what the model client counted."""
 
     output: Any
-    outcomes: tuple[CheckOutcome, ...]
     latency_ms: float
-    problem: str = ""  # the output could not be checked at all (e.g. not JSON)
-
-    @property
-    def passed(self) -> bool:
-        return not self.problem and all(o.result.passed for o in self.outcomes)
-
-    @property
-    def failures(self) -> list[CheckOutcome]:
-        return [o for o in self.outcomes if not o.result.passed]
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    spec: Spec
-    case: Case
-    runs: tuple[RunOutcome, ...]
-    passed: bool
-    summary: str = ""  # determinism verdict when there were several runs
-    error: AitestError | None = None
-
-
-def parse_json(text: str) -> Any:
-    """Parse JSON output, tolerating a surrounding ```json code fence (models love them)."""
-    stripped = text.strip()
-    if stripped.startswith("```") and stripped.endswith("```"):
-        stripped = stripped[3:-3]
-        stripped = stripped[stripped.find("\n") + 1 :] if "\n" in stripped else stripped
-    return json.loads(stripped)
+    model_calls: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 def evaluate(
-    output: Any, checks: Iterable[CheckSpec], *, output_kind: str = "text", latency_ms: float = 0.0
-) -> RunOutcome:
-    """Run every check on one output (path selection first)."""
-    value, parsed, problem = output, None, ""
-    if isinstance(output, str) and output_kind == "json":
+    output: Any,
+    expectations: Iterable[Expectation],
+    *,
+    output_kind: str = "text",
+    latency_ms: float = 0.0,
+    index: int = 0,
+    runs: tuple[Any, ...] = (),
+    reference: Any = None,
+    embedder: Embedder | None = None,
+    produced: Produced | None = None,
+) -> RunResult:
+    """Run every check on one output (JSON parsing and `path` selection first).
+
+    ``produced`` carries what the model client counted of this run (calls, tokens) into the result.
+    """
+    counts = (produced.model_calls, produced.prompt_tokens, produced.completion_tokens) if produced else (0, None, None)
+    value, is_json, parsed = output, not isinstance(output, str), None
+    if not is_json and output_kind == "json":
         try:
             value = parsed = parse_json(output)
         except ValueError as exc:
-            problem = f"output is not valid JSON ({exc})"
-            return RunOutcome(output, (), latency_ms, problem)
-    outcomes = []
-    for spec in checks:
-        if spec.check.needs_latency:
-            outcomes.append(CheckOutcome(spec, spec.check.run(latency_ms)))
-            continue
-        subject = value
-        if isinstance(value, str) and (spec.path is not None or spec.check.needs_json):
-            if parsed is None:
+            return RunResult(index, output, latency_ms, (), f"output is not valid JSON ({exc})", *counts)
+        is_json = True
+    whole = CheckContext(
+        value, is_json=is_json, output=output, latency_ms=latency_ms, runs=runs, reference=reference, embedder=embedder
+    )
+    verdicts = []
+    for expectation in expectations:
+        ctx = whole
+        if expectation.path is not None:
+            if not is_json and parsed is None:
                 try:
                     parsed = parse_json(value)
                 except ValueError as exc:
-                    why = f"path '{spec.path.text}'" if spec.path else f"'{spec.name}'"
-                    outcomes.append(
-                        CheckOutcome(
-                            spec, CheckResult(False, f"{why} needs JSON output, but the output is not JSON ({exc})")
-                        )
-                    )
+                    why = f"path '{expectation.path.text}' needs JSON output, but the output is not JSON ({exc})"
+                    verdicts.append(_verdict(expectation, False, why))
                     continue
-            subject = parsed
-        outcomes.append(CheckOutcome(spec, _run_one(spec, subject)))
-    return RunOutcome(output, tuple(outcomes), latency_ms)
+            try:
+                selected = expectation.path.select(value if is_json else parsed)
+            except PathMissing as exc:
+                verdicts.append(_verdict(expectation, False, f"path '{expectation.path.text}' not found: {exc}"))
+                continue
+            ctx = replace(whole, value=selected, is_json=True)
+        result = expectation.check.run(ctx)
+        verdicts.append(_verdict(expectation, result.passed, result.message, result.score, result.detail))
+    return RunResult(index, output, latency_ms, tuple(verdicts), "", *counts)
 
 
-def _run_one(spec: CheckSpec, value: Any) -> CheckResult:
-    if spec.path is not None:
-        try:
-            value = spec.path.select(value)
-        except PathMissing as exc:
-            return CheckResult(False, f"path '{spec.path.text}' not found: {exc}")
-    return spec.check.run(value)
+def _verdict(
+    expectation: Expectation, passed: bool, message: str, score: float | None = None, detail: str = ""
+) -> CheckVerdict:
+    path = expectation.path.text if expectation.path is not None else None
+    return CheckVerdict(expectation.name, passed, message, expectation.location, path, score, detail)
 
 
-def produce(spec: Spec, case: Case, client: ModelClient | None) -> tuple[Any, float]:
-    """Call the feature once; returns its output and its time in ms (the model's time when a model was called)."""
-    if client is None and (spec.prompt is not None or (spec.target is not None and spec.target.wants_model)):
-        raise AitestError(
-            "this spec needs a model, but none is configured here",
-            location=spec.location,
-            hint="run it through pytest, where aitest provides the model client",
-        )
+def produce(spec: Spec, case: Case, client: ModelClient | None) -> Produced:
+    """Call the feature once: render the prompt and complete it, or call the target."""
     start = time.perf_counter()
     if spec.prompt is not None:
-        assert client is not None
+        assert client is not None  # a prompt spec needs a model: run_case always gives it one
         output: Any = client.complete(render(spec.prompt, case.vars))
     else:
         assert spec.target is not None
@@ -129,55 +108,109 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> tuple[Any, fl
         except Exception as exc:
             raise TargetError(f"{spec.target.text} raised {type(exc).__name__}: {exc}", original=exc) from exc
     elapsed = (time.perf_counter() - start) * 1000
-    if client is not None and client.errors:
+    if client is None:
+        return Produced(output, elapsed)
+    if client.errors:
         raise client.errors[0]  # the target swallowed a model error: it still fails the case
-    return output, (client.model_ms if client is not None and client.calls else elapsed)
+    latency = client.model_ms if client.calls else elapsed
+    return Produced(output, latency, client.calls, client.prompt_tokens, client.completion_tokens)
 
 
-def uses_embeddings(spec: Spec, det: Determinism) -> bool:
-    """Whether a case of this spec compares meanings (a `similar` check or `agree: semantic`)."""
-    return det.agree == "semantic" or "similar" in spec.check_names
-
-
-def run_case(spec: Spec, case: Case, runtime: ModelRuntime | None = None) -> CaseResult:
-    """Run a case as many times as its determinism asks and judge it."""
+def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None = None, nodeid: str = "") -> CaseResult:
+    """Run a case as many times as its determinism asks (or ``runs``) and judge it."""
     det = spec.determinism_for(case)
-    if runtime is not None and runtime.runs_override:
-        det = det.with_runs(runtime.runs_override)
-    checks = spec.checks_for(case)
-    runs: list[RunOutcome] = []
-    needs_model = spec.prompt is not None or (spec.target is not None and spec.target.wants_model)
-    if runtime is not None and needs_model and uses_embeddings(spec, det):
+    if runs:
+        det = det.with_runs(runs)
+    identity = _identity(spec, case, runtime, det, nodeid)
+    embedder = runtime.embedder if spec.uses_embeddings(det) else None
+    if embedder is not None:
         runtime.prefetch_embeddings(spec)
+    produced: list[Produced] = []
     failure: AitestError | None = None
     try:
         for index in range(det.runs):
-            client = runtime.client(spec, index) if runtime is not None and needs_model else None
-            output, latency = produce(spec, case, client)
-            runs.append(evaluate(output, checks, output_kind=spec.output, latency_ms=latency))
-            if runtime is not None and client is not None and client.calls:  # model time, for the summary
-                runtime.stats.latencies.setdefault(spec.feature, []).append(latency)
+            produced.append(produce(spec, case, runtime.client(spec, index) if spec.needs_model else None))
     except AitestError as error:
         failure = error
     try:
-        if runtime is not None:
-            runtime.after_case()
+        runtime.after_case()
     except AitestError as error:
         failure = failure or error
+    outputs = tuple(p.output for p in produced)
+    checks = spec.checks_for(case)
+    results = tuple(
+        evaluate(
+            p.output,
+            checks,
+            output_kind=spec.output,
+            latency_ms=p.latency_ms,
+            index=index,
+            runs=outputs,
+            embedder=embedder,
+            produced=p,
+        )
+        for index, p in enumerate(produced)
+    )
     if failure is not None:
-        return CaseResult(spec, case, tuple(runs), False, error=failure)
-    passed_runs = sum(r.passed for r in runs)
+        return _failed_to_run(identity, results, failure)
+    passed_runs = sum(r.passed for r in results)
     try:
-        agree_problem = _disagreement(runs, det.agree, det.threshold)
+        agree_problem = _disagreement(results, det.agree, det.threshold, embedder)
     except AitestError as error:
-        return CaseResult(spec, case, tuple(runs), False, error=error)
+        return _failed_to_run(identity, results, error)
     passed = passed_runs >= det.required and not agree_problem
     summary = ""
     if det.runs > 1:
         summary = f"{passed_runs}/{det.runs} runs passed (need {det.required})"
         if agree_problem:
             summary += f"; {agree_problem}"
-    return CaseResult(spec, case, tuple(runs), passed, summary)
+    outcome: Outcome = "passed" if passed else "failed"
+    if passed:
+        return CaseResult(**identity, outcome=outcome, runs=results, summary=summary)
+    reason, where = _check_reason(results, summary, case.location)
+    return CaseResult(**identity, outcome=outcome, runs=results, summary=summary, reason=reason, reason_location=where)
+
+
+def _identity(spec: Spec, case: Case, runtime: ModelRuntime, det: Determinism, nodeid: str) -> dict[str, Any]:
+    """Who the case is, on which model, how many runs: the fields of its result known before it runs."""
+    profile = runtime.profile_for(spec) if spec.needs_model else None
+    return {
+        "feature": spec.feature,
+        "id": case.id,
+        "location": case.location,
+        "nodeid": nodeid,
+        "owner": spec.owner,
+        "profile": profile.name if profile else None,
+        "model": profile.identity() if profile else None,
+        "agree": det.agree,
+        "planned_runs": det.runs,
+        "required": det.required,
+    }
+
+
+def _failed_to_run(identity: dict[str, Any], runs: tuple[RunResult, ...], error: AitestError) -> CaseResult:
+    """A case that could not be judged: `missing` for a replay miss, else `error`."""
+    outcome: Outcome = "missing" if isinstance(error, RecordingMiss) else "error"
+    trace = error.user_traceback() if isinstance(error, TargetError) else ""
+    return CaseResult(
+        **identity,
+        outcome=outcome,
+        runs=runs,
+        error=str(error),
+        traceback=trace,
+        reason=first_line(error.message),
+        reason_location=error.location,
+    )
+
+
+def _check_reason(runs: tuple[RunResult, ...], summary: str, case_at: Location) -> tuple[str, Location]:
+    """One line for a failed case: the first failing check and its reason (else the determinism verdict)."""
+    for run in runs:
+        if run.problem:
+            return first_line(run.problem), case_at
+        for verdict in run.failures:
+            return first_line(f"{verdict.label}: {verdict.message}"), verdict.location
+    return first_line(summary), case_at
 
 
 def canonical(output: Any, agree: str | None) -> str:
@@ -191,13 +224,14 @@ def canonical(output: Any, agree: str | None) -> str:
     return as_text(output)
 
 
-def _disagreement(runs: list[RunOutcome], agree: str | None, threshold: float) -> str:
+def _disagreement(runs: tuple[RunResult, ...], agree: str | None, threshold: float, embedder: Embedder | None) -> str:
     if not agree or len(runs) < 2:
         return ""
     if agree == "semantic":
-        from aitest.embeddings import cosine, embedder
+        from aitest.embeddings import cosine
 
-        vectors = embedder().embed([as_text(r.output) for r in runs])
+        assert embedder is not None  # agree: semantic uses embeddings
+        vectors = embedder.embed([as_text(r.output) for r in runs])
         lowest = min(cosine(a, b) for i, a in enumerate(vectors) for b in vectors[i + 1 :])
         if lowest >= threshold:
             return ""

@@ -1,33 +1,58 @@
-"""State of one test session: configuration, loaded specs, and the model runtime."""
+"""The aitest side of one test session, from start to finish, as syrupy's SnapshotSession is for snapshots.
+
+start (options, config) -> load specs -> run and observe each case -> merge xdist workers -> finish
+(prune for `rewrite`, write the run report) -> summary lines. pytest's hooks only delegate here;
+nothing in this module imports pytest, so `aitest validate` and other commands use it too.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from aitest.config import Config, load_config
-from aitest.errors import SpecError
+from aitest.errors import AitestError, Location, SpecError
 from aitest.models.runtime import ModelRuntime
+from aitest.options import RunOptions
+from aitest.recordings.store import RecordingStore
+from aitest.result import CaseResult, Outcome
+from aitest.run import run_case
 from aitest.spec.loader import load_spec
-from aitest.spec.model import Spec
+from aitest.spec.model import Case, Spec
+from aitest.stats import CallStats
+from aitest.summary import summary_lines
+from aitest.util.text import first_line
 
 
-@dataclass
 class AitestSession:
-    config: Config
-    runtime: ModelRuntime | None = None
-    features: dict[str, Spec] = field(default_factory=dict)
+    """Configuration, loaded specs, the model runtime, and every case's result."""
+
+    def __init__(self, config: Config, options: RunOptions | None = None) -> None:
+        self.config = config
+        self.options = options or RunOptions()
+        self.runtime = ModelRuntime(
+            config, self.options.mode, model_override=self.options.model, existing=self.options.existing
+        )
+        self.features: dict[str, Spec] = {}
+        self.expected: dict[str, Callable[[], CaseResult]] = {}  # items collected here: results if they never run
+        self.results: dict[str, CaseResult] = {}  # this process's cases, by node id
+        # what the whole session saw: this process's and every worker's (filled by merge and finish)
+        self.totals = CallStats()
+        self.used: dict[str, set[str]] = {}
+        self.all_results: list[CaseResult] = []
+        self.pruned = 0
+        self.notes: list[str] = []  # lines for the summary: the report written, or why it was not
 
     @classmethod
     def for_rootdir(cls, rootdir: Path) -> AitestSession:
-        config = load_config(rootdir)
-        return cls(config, ModelRuntime(config))
+        return cls(load_config(rootdir))
 
-    def runtime_or_default(self) -> ModelRuntime:
-        if self.runtime is None:
-            self.runtime = ModelRuntime(self.config)
-        return self.runtime
+    @property
+    def report_path(self) -> Path | None:
+        return self.options.report or self.config.report
 
+    # -- collection ------------------------------------------------------------------------------
     def load(self, path: Path) -> Spec:
         """Load a spec, claim its feature name (unique across the suite), check its model profile."""
         spec = load_spec(path, rootdir=self.config.rootdir)
@@ -38,8 +63,160 @@ class AitestSession:
                 location=spec.location,
                 hint="feature names are unique in the suite; rename one",
             )
-        needs_model = spec.prompt is not None or (spec.target is not None and spec.target.wants_model)
-        if self.runtime is not None and needs_model:
+        if spec.needs_model:
             self.runtime.profile_for(spec)  # an unknown profile fails this spec at collection
         self.features[spec.feature] = spec
         return spec
+
+    # -- per case ----------------------------------------------------------------------------------
+    def run(self, spec: Spec, case: Case, nodeid: str) -> CaseResult:
+        """Run one case and keep its result (its final outcome comes with ``observe``)."""
+        result = run_case(spec, case, self.runtime, runs=self.options.runs, nodeid=nodeid)
+        self.results[nodeid] = result
+        return result
+
+    def expect(self, nodeid: str, placeholder: Callable[[], CaseResult]) -> None:
+        """An item collected in this process; ``placeholder()`` stands for it should it never run."""
+        self.expected[nodeid] = placeholder
+
+    @staticmethod
+    def spec_error(path: Path, error: AitestError, nodeid: str) -> CaseResult:
+        """A spec that did not load, as a result of kind `spec`, so that the report has every item."""
+        location = error.location or Location(str(path))
+        return CaseResult(
+            feature="",
+            id="spec",
+            outcome="error",
+            location=location,
+            kind="spec",
+            nodeid=nodeid,
+            error=str(error),
+            reason=first_line(error.message),
+            reason_location=error.location,
+        )
+
+    def observe(self, nodeid: str, *, when: str, outcome: str, xfail: bool, message: str = "") -> None:
+        """Settle an item's outcome with what pytest reported of one phase (setup, call, teardown).
+
+        Items not collected in this process are not ours to settle (the xdist controller sees them all).
+        """
+        result = self.results.get(nodeid)
+        if result is None:
+            if nodeid not in self.expected:
+                return
+            result = self.expected[nodeid]()
+        final: Outcome | None = None
+        if outcome == "skipped":
+            final = "xfailed" if xfail else "skipped"
+        elif outcome == "passed" and xfail:
+            final = "xpassed"
+        elif outcome == "failed" and when != "call":
+            final = "error"  # a fixture, a hook or a teardown failed, not the case
+        elif outcome == "failed" and result.passed:
+            final = "failed"  # pytest failed a case whose checks passed (a strict xfail that passed)
+        elif when == "call" and nodeid not in self.results:
+            final = "error"  # the case raised before it had a result: a bug in aitest, shown by pytest
+        if final is not None:
+            result = result.with_outcome(final, first_line(message))
+        if nodeid in self.results or final is not None:
+            self.results[nodeid] = result
+
+    # -- xdist ---------------------------------------------------------------------------------------
+    def worker_payload(self) -> dict[str, Any]:
+        """What a worker hands to the controller (plain data: it crosses a process boundary)."""
+        return {
+            "stats": self.runtime.stats.to_payload(),
+            "used": self.runtime.used_keys(),
+            "results": [r.to_dict() for r in self.results.values()],
+        }
+
+    def merge(self, payload: dict[str, Any]) -> None:
+        """On the controller: add a worker's payload."""
+        results = [CaseResult.from_dict(r) for r in payload["results"]]
+        self._absorb(payload["stats"], payload["used"], results)
+
+    def _absorb(self, stats: dict[str, Any], used: dict[str, list[str]], results: Iterable[CaseResult]) -> None:
+        self.totals.merge(stats)
+        for feature, keys in used.items():
+            self.used.setdefault(feature, set()).update(keys)
+        self.all_results.extend(results)
+
+    # -- finish --------------------------------------------------------------------------------------
+    def finish(self) -> None:
+        """The controller or a lone process: its own results join the workers', then prune and report."""
+        self._absorb(self.runtime.stats.to_payload(), self.runtime.used_keys(), self.results.values())
+        if self.options.mode.prunes:
+            self._prune()
+        if self.report_path is not None:
+            self._write_report(self.report_path)
+
+    def _prune(self) -> None:
+        """`rewrite`: each file touched by this run keeps exactly this run's entries.
+
+        A feature whose model calls failed is not pruned (its old entries may be all it has),
+        nor is a file that cannot be read (it is reported, never rewritten).
+        """
+        for feature, keys in self.used.items():
+            if feature in self.totals.failed_features:
+                self.totals.warn(f"{feature}: not pruned, because some of its model calls failed")
+                continue
+            try:
+                self.pruned += self.runtime.store.feature(feature).prune(keys)
+            except AitestError as error:
+                self.totals.warn(f"not pruned: {error.location}: {error.message}")
+
+    def _write_report(self, path: Path) -> None:
+        from aitest.reports.run_report import build_report, write_report
+
+        document = build_report(
+            self.all_results, record_mode=self.options.mode.value, model_override=self.options.model
+        )
+        try:
+            write_report(path, document)
+        except OSError as exc:
+            self.notes.append(f"aitest error: cannot write the run report to {path}: {exc.strerror or exc}")
+            return
+        shown = _shown(path, self.config.rootdir)
+        self.notes.append(f"aitest run report: {shown} ({len(document['cases'])} results)")
+
+    @property
+    def failed_to_report(self) -> bool:
+        return any(note.startswith("aitest error:") for note in self.notes)
+
+    def unused(self) -> int:
+        """Entries in the files of the features that ran, which no call of this run used."""
+        total = 0
+        for feature, keys in self.used.items():
+            recording = self.runtime.store.feature(feature)
+            recording.refresh()  # other workers may have written to it
+            try:
+                total += sum(1 for key in recording.entries() if key not in keys)
+            except AitestError:
+                continue
+        return total
+
+    def summary_lines(self) -> list[str]:
+        latencies: dict[str, list[float]] = {}
+        for result in self.all_results:
+            if result.latencies():
+                latencies.setdefault(result.feature, []).extend(result.latencies())
+        unused = self.unused() if self.used else 0
+        lines = summary_lines(self.options.mode, self.totals, latencies=latencies, unused=unused, pruned=self.pruned)
+        return [*lines, *self.notes]
+
+
+def placeholder(spec: Spec, case: Case, nodeid: str) -> CaseResult:
+    """The result of a case that pytest does not let run (skipped, or failed in setup)."""
+    return CaseResult(spec.feature, case.id, "skipped", case.location, nodeid=nodeid, owner=spec.owner)
+
+
+def existing_recordings(config: Config) -> list[str]:
+    """Features with a recording file now: the controller hands these to xdist workers (decides `once`)."""
+    return sorted(RecordingStore.existing(config.recordings))
+
+
+def _shown(path: Path, rootdir: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(rootdir.resolve()))
+    except ValueError:
+        return str(path)

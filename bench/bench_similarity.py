@@ -32,6 +32,7 @@ def pytest_sessionfinish(session):
 def make_project(root: Path, n: int, *, similar: bool) -> None:
     from aitest.recordings import fileformat
     from aitest.recordings.entry import Entry, Request, entry_key
+    from aitest.util.files import write_atomic
 
     root.mkdir(parents=True)
     (root / "pyproject.toml").write_text('[tool.aitest]\nspecs = ["specs"]\n')
@@ -57,24 +58,22 @@ def make_project(root: Path, n: int, *, similar: bool) -> None:
         )
     (root / "specs").mkdir()
     (root / "specs" / "replies.yaml").write_text("\n".join(lines) + "\n")
-    fileformat.write_atomic(root / "specs/__recordings__/replies.yaml", fileformat.dump("replies", entries))
+    write_atomic(root / "specs/__recordings__/replies.yaml", fileformat.dump("replies", entries))
 
 
 def cold(root: Path) -> tuple[float, float, int]:
     """(aitest engine seconds, bare encode seconds, unique texts), model loaded beforehand for both."""
-    from aitest import embeddings
     from aitest.config import load_config
     from aitest.models.runtime import ModelRuntime
     from aitest.run import run_case
     from aitest.spec.loader import load_spec
 
     config = load_config(root)
-    runtime = ModelRuntime(config, mode="none")
-    embedder = embeddings.Embedder(embeddings.DEFAULT_MODEL, root / "cache-cold")
-    embeddings.configure(embedder)
-    model = embedder._load_model()
-    spec = load_spec(root / "specs/replies.yaml", rootdir=root)  # registers the references
-    texts = sorted(set(embedder.pending) | {e.response for e in runtime.store.feature("replies").entries().values()})
+    runtime = ModelRuntime(config)  # replay; its embedder's caches under `root` are empty
+    model = runtime.embedder._load_model()
+    spec = load_spec(root / "specs/replies.yaml", rootdir=root)
+    responses = {e.response for e in runtime.store.feature("replies").entries().values()}
+    texts = sorted(spec.reference_texts | responses)
     start = time.perf_counter()
     results = [run_case(spec, case, runtime) for case in spec.cases]
     engine = time.perf_counter() - start

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 # Import the engine (and yaml's C extension) once, before pytester snapshots sys.modules:
 # in-process runs then share these modules, as a real pytest process would.
 import aitest.items
-import aitest.models.providers  # noqa: F401  (keeps the loaded model across in-process runs)
+import aitest.models.providers.registry  # noqa: F401  (keeps the loaded model across in-process runs)
 
 with contextlib.suppress(ImportError):  # without it, the model tests skip themselves
     import llama_cpp  # noqa: F401
@@ -22,6 +23,16 @@ with contextlib.suppress(ImportError):  # without it, the model tests skip thems
 
 # pytester points HOME at a temporary folder: keep the assembled bundled model in the real cache
 os.environ.setdefault("AITEST_MODEL_CACHE", str(Path.home() / ".cache" / "aitest" / "models"))
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_examples(project: Project) -> None:
+    """The repository's example specs, targets and committed recordings, as a project of their own."""
+    for folder in ("specs", "examples"):
+        shutil.copytree(REPO / folder, project.root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    project.pytester.makepyprojecttoml('[tool.aitest]\nspecs = ["specs"]\nrecordings = "specs/__recordings__"\n')
 
 
 def literal_brackets(pattern: str) -> str:
@@ -65,7 +76,25 @@ class Project:
         )
 
     def run(self, *args: str) -> pytest.RunResult:
-        return self.pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *args)
+        # the repository root (on sys.path for its conftest.py) holds aitest.egg-info of the editable
+        # install: in-process runs would then mark the already imported aitest for assertion rewriting
+        quiet = ("-W", "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning")
+        return self.pytester.runpytest("-p", "no:cacheprovider", "-p", "no:hypothesispytest", *quiet, *args)
+
+
+@pytest.fixture(scope="session")
+def gemma() -> Path:
+    """The bundled Gemma 3 270M GGUF, assembled: a test that asks for it runs the real model (marked slow)."""
+    pytest.importorskip("llama_cpp")
+    from aitest.models.bundled import resolve_bundled
+
+    return resolve_bundled("gemma-3-270m")[0]
+
+
+@pytest.fixture(scope="session")
+def minilm() -> None:
+    """The real all-MiniLM-L6-v2 embedding model is installed: a test that asks for it uses it (marked slow)."""
+    pytest.importorskip("sentence_transformers")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import subprocess
@@ -44,13 +43,9 @@ def _stderr_tail(path: Path, lines: int = 25) -> str:
 
 
 @pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def llama_server(tmp_path_factory: pytest.TempPathFactory, gemma: Path) -> Iterator[str]:
     """The base URL (http://127.0.0.1:PORT/v1) of a llama_cpp.server serving the bundled Gemma 3 270M."""
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python is not installed")
-    from aitest.models.bundled import resolve_bundled
-
-    path, _ = resolve_bundled("gemma-3-270m")
+    path = gemma
     port = free_port()
     args = ["--model", str(path), "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024"]
     args += ["--model_alias", "gemma-270m", "--chat_format", "gemma"]  # the GGUF has no chat template

@@ -10,13 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import Project, literal_brackets
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from aitest.checks.base import CheckContext
+from aitest.checks.base import CheckSetup
 from aitest.checks.pii import DETECTORS, NoPii, find, mask
 from aitest.errors import Location
+from conftest import Project, literal_brackets
 
 # Hypothesis keeps its example database and caches in ./.hypothesis, which this repo does not ignore.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "aitest-hypothesis"))
@@ -66,14 +66,14 @@ def test_luhn_helper_agrees_with_known_test_cards() -> None:
 
 
 @given(card=card_numbers(), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_valid_card_numbers_are_found(card: tuple[str, str], data: st.DataObject) -> None:
     _, printed = card
     assert find("credit_card", data.draw(in_text(printed))) == [printed]
 
 
 @given(card=card_numbers(), shift=st.integers(1, 9), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_card_numbers_failing_luhn_are_not_found(card: tuple[str, str], shift: int, data: st.DataObject) -> None:
     _, printed = card
     broken = printed[:-1] + str((int(printed[-1]) + shift) % 10)  # any other last digit breaks Luhn
@@ -125,7 +125,7 @@ def test_iban_helper_agrees_with_published_examples() -> None:
 
 
 @given(iban=ibans(), grouped=st.booleans(), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_valid_ibans_are_found(iban: tuple[str, str, str], grouped: bool, data: st.DataObject) -> None:
     country, check, bban = iban
     printed = printed_iban(country + check + bban, grouped)
@@ -133,7 +133,7 @@ def test_valid_ibans_are_found(iban: tuple[str, str, str], grouped: bool, data: 
 
 
 @given(iban=ibans(), shift=st.integers(1, 96), grouped=st.booleans(), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_ibans_with_altered_check_digits_are_not_found(
     iban: tuple[str, str, str], shift: int, grouped: bool, data: st.DataObject
 ) -> None:
@@ -167,7 +167,7 @@ octets = st.integers(0, 255)
 
 
 @given(address=st.tuples(octets, octets, octets, octets), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_ipv4_addresses_are_found(address: tuple[int, ...], data: st.DataObject) -> None:
     printed = ".".join(map(str, address))
     assert find("ip_address", data.draw(in_text(printed))) == [printed]
@@ -179,7 +179,7 @@ def test_ipv4_addresses_are_found(address: tuple[int, ...], data: st.DataObject)
     too_big=st.integers(256, 999),
     data=st.data(),
 )
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_ipv4_with_an_octet_over_255_is_not_found(
     address: list[int], position: int, too_big: int, data: st.DataObject
 ) -> None:
@@ -188,7 +188,7 @@ def test_ipv4_with_an_octet_over_255_is_not_found(
 
 
 @given(address=st.ip_addresses(v=6), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_ipv6_addresses_are_found(address: ipaddress.IPv6Address, data: st.DataObject) -> None:
     assume(address.ipv4_mapped is None and "." not in str(address))  # ::ffff:1.2.3.4: see the xfail below
     assert find("ip_address", data.draw(in_text(str(address)))) == [str(address)]
@@ -230,7 +230,7 @@ def emails(draw: st.DrawFn) -> str:
 
 
 @given(email=emails(), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_emails_are_found(email: str, data: st.DataObject) -> None:
     assert find("email", data.draw(in_text(email))) == [email]
 
@@ -255,14 +255,14 @@ def ssn(area: int, group_: int, serial: int) -> str:
 
 
 @given(area=valid_areas, group_=st.integers(1, 99), serial=st.integers(1, 9999), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_valid_ssns_are_found(area: int, group_: int, serial: int, data: st.DataObject) -> None:
     value = ssn(area, group_, serial)
     assert find("ssn", data.draw(in_text(value))) == [value]
 
 
 @given(area=invalid_areas, group_=st.integers(1, 99), serial=st.integers(1, 9999), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_ssns_with_an_impossible_area_are_not_found(area: int, group_: int, serial: int, data: st.DataObject) -> None:
     assert find("ssn", data.draw(in_text(ssn(area, group_, serial)))) == []
 
@@ -287,13 +287,13 @@ short_look_alikes = st.one_of(
 
 
 @given(key=api_keys, data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_api_keys_are_found(key: str, data: st.DataObject) -> None:
     assert find("api_key", data.draw(in_text(key))) == [key]
 
 
 @given(key=short_look_alikes, data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_short_api_key_look_alikes_are_not_found(key: str, data: st.DataObject) -> None:
     assert find("api_key", data.draw(in_text(key))) == []
 
@@ -326,7 +326,7 @@ def test_phone_numbers_are_found(number: str) -> None:
     sep=st.sampled_from(" .-"),
     data=st.data(),
 )
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_us_phone_numbers_are_found(parts: tuple[int, int, int], sep: str, data: st.DataObject) -> None:
     number = f"{parts[0]}{sep}{parts[1]}{sep}{parts[2]:04d}"
     assert find("phone", data.draw(in_text(number))) == [number]
@@ -341,7 +341,7 @@ def international_numbers(draw: st.DrawFn) -> str:
 
 
 @given(number=international_numbers(), data=st.data())
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_international_phone_numbers_are_found(number: str, data: st.DataObject) -> None:
     assert find("phone", data.draw(in_text(number))) == [number]
 
@@ -349,13 +349,13 @@ def test_international_phone_numbers_are_found(number: str, data: st.DataObject)
 @given(
     day=st.dates(min_value=date(1000, 1, 1)), style=st.sampled_from(["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%m/%d/%Y"])
 )
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_dates_are_not_phone_numbers(day: date, style: str) -> None:
     assert find("phone", f"due on {day.strftime(style)} at the latest") == []
 
 
 @given(number=st.integers(0, 10_000_000))
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_small_numbers_are_not_phone_numbers(number: int) -> None:
     assert find("phone", f"there are {number} items") == []
 
@@ -363,7 +363,7 @@ def test_small_numbers_are_not_phone_numbers(number: int) -> None:
 @given(
     version=st.tuples(st.integers(0, 99), st.integers(0, 99), st.integers(0, 999)), prefix=st.sampled_from(["", "v"])
 )
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_version_strings_are_not_phone_numbers(version: tuple[int, int, int], prefix: str) -> None:
     assert find("phone", f"upgrade to {prefix}{'.'.join(map(str, version))} first") == []
 
@@ -386,7 +386,7 @@ def test_timestamps_and_ip_addresses_are_not_phone_numbers(text: str) -> None:
 
 
 @given(value=st.text(string.printable.replace("*", ""), min_size=1, max_size=60))
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 def test_mask_never_shows_the_full_value_and_keeps_at_most_two_chars_per_end(value: str) -> None:
     masked = mask(value)
     assert masked != value
@@ -416,7 +416,7 @@ def test_mask_examples(value: str, masked: str) -> None:
 
 
 def no_pii(value: object) -> NoPii:
-    return NoPii(value, {}, CheckContext(spec_dir=Path("."), location=Location("specs/p.yaml", 6, 9)))
+    return NoPii(value, {}, CheckSetup(spec_dir=Path("."), location=Location("specs/p.yaml", 6, 9)))
 
 
 def test_all_means_every_detector() -> None:
@@ -424,20 +424,20 @@ def test_all_means_every_detector() -> None:
 
 
 def test_only_the_named_detectors_run() -> None:
-    result = no_pii(["email"]).run("card 4111 1111 1111 1111, ssn 123-45-6789")
+    result = no_pii(["email"]).judge("card 4111 1111 1111 1111, ssn 123-45-6789")
     assert result.passed
     assert result.message == "no email found"
 
 
 def test_json_output_is_scanned_as_text() -> None:
-    result = no_pii(["email"]).run({"contact": "jane@example.com"})
+    result = no_pii(["email"]).judge({"contact": "jane@example.com"})
     assert not result.passed
     assert result.message == "personal data found: email 'ja************om'"
 
 
 def test_more_than_five_hits_are_counted_not_listed() -> None:
     text = " ".join(f"user{i}@example.com" for i in range(7))
-    result = no_pii(["email"]).run(text)
+    result = no_pii(["email"]).judge(text)
     assert not result.passed
     assert result.message.count("email '") == 5
     assert result.message.endswith(" and 2 more")

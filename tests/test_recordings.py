@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import Project
 
 pytest.importorskip("llama_cpp")
@@ -27,7 +28,7 @@ RECORDING = "specs/__recordings__/greet.yaml"
 
 
 @pytest.fixture
-def greet(project: Project) -> Project:
+def greet(project: Project, gemma: Path) -> Project:
     project.spec("specs/greet.yaml", SPEC)
     return project
 
@@ -166,7 +167,7 @@ def test_model_swap_misses_every_entry_of_the_other_model(greet: Project) -> Non
     result.stdout.fnmatch_lines(["aitest recordings (none): 0 replayed, 0 recorded, 2 missed, 2 unused"])
 
 
-def test_parallel_workers_lose_no_entry(project: Project) -> None:
+def test_parallel_workers_lose_no_entry(project: Project, gemma: Path) -> None:
     cases = "\n".join(f"  - id: c{i}\n    vars: {{n: {i}}}\n    expect: [{{min_length: 1}}]" for i in range(8))
     project.spec(
         "specs/count.yaml",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import Project
 
 SANDBOX = """
@@ -44,8 +45,7 @@ def summarize(text, model):
 """
 
 
-@pytest.mark.skipif(not __import__("importlib").util.find_spec("llama_cpp"), reason="needs llama-cpp-python to record")
-def test_recorded_suite_replays_without_model_packages_or_network(project: Project) -> None:
+def test_recorded_suite_replays_without_model_packages_or_network(project: Project, gemma: Path) -> None:
     project.module("summary", textwrap.dedent(FEATURE))
     project.spec(
         "specs/summary.yaml",
@@ -83,6 +83,7 @@ import sys
 from pathlib import Path
 from aitest.recordings import fileformat
 from aitest.recordings.entry import Entry, Request
+from aitest.util.files import write_atomic
 
 path = Path(sys.argv[1])
 round_ = 0
@@ -92,13 +93,15 @@ while True:
     for i in range(3000):
         e = Entry(f"k{i}", {"provider": "llama_cpp", "model": "m"}, Request("complete", prompt=f"p{i}"), 0, f"round {round_}\\n" * 3, 1.0)
         entries[e.key] = e
-    fileformat.write_atomic(path, fileformat.dump("kill", entries))
+    write_atomic(path, fileformat.dump("kill", entries))
     print(round_, flush=True)
 """
 
 
+@pytest.mark.slow  # kills writers mid-write for seconds
 def test_kill_during_writes_leaves_a_complete_file(tmp_path: Path) -> None:
     from aitest.recordings import fileformat
+    from aitest.util import files
 
     path = tmp_path / "kill.yaml"
     script = tmp_path / "writer.py"
@@ -113,5 +116,5 @@ def test_kill_during_writes_leaves_a_complete_file(tmp_path: Path) -> None:
         entries = fileformat.read(path, "kill.yaml")  # parses: never a half-written file
         assert len(entries) == 3000
         assert len({e.response for e in entries.values()}) == 1  # one whole round, not a mix
-    fileformat.remove_stale_temps(path)
+    files.remove_stale_temps(path)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".kill.yaml.tmp")] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import Project
 
 pytest.importorskip("sentence_transformers")
@@ -17,7 +18,7 @@ def similar_spec(output: str, check: str) -> str:
 
 
 @pytest.fixture
-def sim(project: Project) -> Project:
+def sim(project: Project, minilm: None) -> Project:
     project.module("echo_text", TARGET)
     return project
 
@@ -133,7 +134,11 @@ def run():
     ],
     ids=["exact-pass", "exact-fail", "json-pass", "json-fail", "semantic-pass", "semantic-fail"],
 )
-def test_determinism_modes(project: Project, outputs: list[str], determinism: str, passed: bool) -> None:
+def test_determinism_modes(
+    project: Project, outputs: list[str], determinism: str, passed: bool, request: pytest.FixtureRequest
+) -> None:
+    if "semantic" in determinism:
+        request.getfixturevalue("minilm")  # the real embedding model
     project.module("flaky", FLAKY.format(outputs=outputs))
     project.spec("specs/d.yaml", f"feature: d\ntarget: flaky:run\ndeterminism: {determinism}\ncases:\n  - id: a\n")
     result = project.run()

@@ -1,4 +1,4 @@
-"""What every check is: a small unit, prepared once from the spec, run on one output."""
+"""What every check is: a small unit, prepared once from the spec, run on one output with its context."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aitest.errors import Location
+from aitest.errors import Location, ModelError
+
+if TYPE_CHECKING:
+    from aitest.embeddings import Embedder
 
 
 @dataclass(frozen=True)
@@ -22,11 +25,49 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class CheckContext:
+class CheckSetup:
     """What a check may need while it is prepared: where the spec is, where the check is."""
 
     spec_dir: Path
     location: Location
+
+
+def parse_json(text: str) -> Any:
+    """Parse JSON output, tolerating a surrounding ```json code fence (models love them)."""
+    stripped = text.strip()
+    if stripped.startswith("```") and stripped.endswith("```"):
+        stripped = stripped[3:-3]
+        stripped = stripped[stripped.find("\n") + 1 :] if "\n" in stripped else stripped
+    return json.loads(stripped)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check judges, and what it may compare with.
+
+    ``value`` is the output, or the part of it that the check's ``path`` selects (JSON parsed
+    first); ``output`` the whole output of this run; ``runs`` every run's output of the case;
+    ``reference`` the output a property compares against (the unvaried case's); ``embedder``
+    the session's embedding model behind its cache. ``is_json`` says the value is parsed JSON
+    already (JSON output, or a field selected by ``path``), so text in it is a JSON string.
+    """
+
+    value: Any
+    is_json: bool = False
+    output: Any = None
+    latency_ms: float = 0.0
+    runs: tuple[Any, ...] = ()
+    reference: Any = None
+    embedder: Embedder | None = None
+
+    def json(self) -> Any:
+        """The value as JSON: text is parsed (ValueError when it is not JSON), anything else is already JSON."""
+        return parse_json(self.value) if isinstance(self.value, str) and not self.is_json else self.value
+
+    def embeddings(self) -> Embedder:
+        if self.embedder is None:
+            raise ModelError("this check compares meanings, but no embedding model is configured here")
+        return self.embedder
 
 
 class Check(ABC):
@@ -34,23 +75,41 @@ class Check(ABC):
 
     ``value_schema`` and ``options`` (JSON Schemas) feed the spec format's schema;
     ``__init__`` prepares (compiles, loads files) and raises SpecError on bad values;
-    ``run`` judges one (path-selected) output value.
+    ``run`` judges one output in its context.
     """
 
     name: ClassVar[str]
     value_schema: ClassVar[dict[str, Any]]
     options: ClassVar[dict[str, dict[str, Any]]] = {}
     description: ClassVar[str] = ""
-    needs_json: ClassVar[bool] = False
-    needs_latency: ClassVar[bool] = False  # judges the case's model time instead of its output
 
-    def __init__(self, value: Any, options: dict[str, Any], ctx: CheckContext) -> None:
+    def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:
         self.value = value
         self.opts = options
 
     @abstractmethod
-    def run(self, output: Any) -> CheckResult:
-        """Judge one output value."""
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Judge one output."""
+
+    def reference_texts(self) -> tuple[str, ...]:
+        """Texts this check will embed, so that the engine can embed them in one batch with the rest."""
+        return ()
+
+
+class ValueCheck(Check):
+    """A check that needs nothing but the (selected) value."""
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        return self.judge(ctx.value)
+
+    @abstractmethod
+    def judge(self, value: Any) -> CheckResult:
+        """Judge one (path-selected) output value."""
+
+
+def not_json(what: str, exc: ValueError) -> CheckResult:
+    """The failure of a check that needs JSON, on output that is not JSON."""
+    return CheckResult(False, f"{what} needs JSON output, but the output is not JSON ({exc})")
 
 
 def as_text(value: Any) -> str:

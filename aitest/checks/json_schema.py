@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
-from aitest.checks.base import Check, CheckContext, CheckResult
+from aitest.checks.base import Check, CheckContext, CheckResult, CheckSetup, not_json
 from aitest.checks.registry import register
 from aitest.errors import Location, SpecError
 
@@ -107,25 +107,30 @@ class Schema(Check):
             {"type": "boolean"},
         ]
     }
-    needs_json = True
 
-    def __init__(self, value: Any, options: dict[str, Any], ctx: CheckContext) -> None:
-        super().__init__(value, options, ctx)
+    def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:
+        super().__init__(value, options, setup)
         if isinstance(value, str):
-            path = (ctx.spec_dir / value).resolve()
+            path = (setup.spec_dir / value).resolve()
             key = f"{path}:{path.stat().st_mtime_ns}" if path.is_file() else str(path)
             if key not in _VALIDATORS:
-                schema = load_schema_file(path, ctx.location)
-                _VALIDATORS[key] = compile_schema(schema, base_uri=_file_uri(path), location=ctx.location, origin=value)
+                schema = load_schema_file(path, setup.location)
+                _VALIDATORS[key] = compile_schema(
+                    schema, base_uri=_file_uri(path), location=setup.location, origin=value
+                )
         else:
-            key = f"{ctx.spec_dir}:{json.dumps(value, sort_keys=True)}"
+            key = f"{setup.spec_dir}:{json.dumps(value, sort_keys=True)}"
             if key not in _VALIDATORS:
-                base = _file_uri(ctx.spec_dir / "__inline_schema__.json")
-                _VALIDATORS[key] = compile_schema(value, base_uri=base, location=ctx.location, origin="inline")
+                base = _file_uri(setup.spec_dir / "__inline_schema__.json")
+                _VALIDATORS[key] = compile_schema(value, base_uri=base, location=setup.location, origin="inline")
         self.validator = _VALIDATORS[key]
 
-    def run(self, output: Any) -> CheckResult:
-        errors = sorted(self.validator.iter_errors(output), key=lambda e: list(map(str, e.absolute_path)))
+    def run(self, ctx: CheckContext) -> CheckResult:
+        try:
+            instance = ctx.json()
+        except ValueError as exc:
+            return not_json(f"'{self.name}'", exc)
+        errors = sorted(self.validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
         if not errors:
             return CheckResult(True, "valid against the schema")
         lines = [f"at {_pointer(e)}: {e.message}" for e in errors[:5]]

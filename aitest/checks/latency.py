@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aitest.checks.base import Check, CheckResult
+from aitest.checks.base import Check, CheckContext, CheckResult
 from aitest.checks.registry import register
 
 
@@ -13,10 +11,9 @@ class MaxLatency(Check):
     name = "max_latency_ms"
     description = "the case's model time (live, or as recorded when replayed) is at most N milliseconds"
     value_schema = {"type": "number", "exclusiveMinimum": 0}
-    needs_latency = True
 
-    def run(self, output: Any) -> CheckResult:
-        latency = float(output)
+    def run(self, ctx: CheckContext) -> CheckResult:
+        latency = float(ctx.latency_ms)
         if latency <= self.value:
             return CheckResult(True, f"{latency:.0f} ms <= {self.value} ms")
         return CheckResult(False, f"took {latency:.0f} ms, over the budget of {self.value} ms")

@@ -7,9 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from aitest.checks.base import Check, CheckContext, CheckResult, as_text
+from aitest.checks.base import CheckResult, CheckSetup, ValueCheck, as_text
 from aitest.checks.registry import register
 from aitest.errors import SpecError
+from aitest.util.text import did_you_mean
 
 
 def _luhn(digits: str) -> bool:
@@ -117,7 +118,7 @@ def mask(value: str) -> str:
 
 
 @register
-class NoPii(Check):
+class NoPii(ValueCheck):
     name = "no_pii"
     description = "none of the named detectors (email, phone, credit_card, iban, ip_address, ssn, api_key) fire"
     value_schema = {
@@ -127,20 +128,18 @@ class NoPii(Check):
         ]
     }
 
-    def __init__(self, value: Any, options: dict[str, Any], ctx: CheckContext) -> None:
-        super().__init__(value, options, ctx)
+    def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:
+        super().__init__(value, options, setup)
         self.detectors = list(DETECTORS) if value == "all" else list(value)
-        from aitest.spec.validate import did_you_mean
-
         for name in self.detectors:
             if name not in DETECTORS:
                 raise SpecError(
                     f"no_pii: unknown detector '{name}'{did_you_mean(name, list(DETECTORS))}",
-                    location=ctx.location,
+                    location=setup.location,
                     hint=f"detectors: {', '.join(DETECTORS)} (or no_pii: all)",
                 )
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         text = as_text(output)
         found = [(name, hit) for name in self.detectors for hit in find(name, text)]
         if not found:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aitest.checks.base import Check, CheckContext, CheckResult, as_text, show
+from aitest.checks.base import Check, CheckContext, CheckResult, CheckSetup, as_text, show
 from aitest.checks.registry import register
 
 DEFAULT_THRESHOLD = 0.8
@@ -21,19 +21,19 @@ class Similar(Check):
         "threshold": {"type": "number", "minimum": 0, "maximum": 1, "description": "default 0.8"},
     }
 
-    def __init__(self, value: Any, options: dict[str, Any], ctx: CheckContext) -> None:
-        super().__init__(value, options, ctx)
+    def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:
+        super().__init__(value, options, setup)
         self.references = [value] if isinstance(value, str) else list(value)
         self.threshold = float(options.get("threshold", DEFAULT_THRESHOLD))
-        from aitest.embeddings import embedder
 
-        embedder().pending.update(self.references)  # embedded together, in one batch, on first use
+    def reference_texts(self) -> tuple[str, ...]:
+        return tuple(self.references)
 
-    def run(self, output: Any) -> CheckResult:
-        from aitest.embeddings import cosine, embedder
+    def run(self, ctx: CheckContext) -> CheckResult:
+        from aitest.embeddings import cosine
 
-        text = as_text(output)
-        vectors = embedder().embed([text, *self.references])
+        text = as_text(ctx.value)
+        vectors = ctx.embeddings().embed([text, *self.references])
         scores = [cosine(vectors[0], v) for v in vectors[1:]]
         best = max(range(len(scores)), key=scores.__getitem__)
         score, nearest = scores[best], self.references[best]

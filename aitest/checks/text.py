@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
-from aitest.checks.base import Check, CheckContext, CheckResult, as_text, show
+from aitest.checks.base import CheckResult, CheckSetup, ValueCheck, as_text, show
 from aitest.checks.registry import register
 from aitest.errors import SpecError
+from aitest.util.text import unified_diff
 
 _IGNORE_CASE = {"ignore_case": {"type": "boolean", "description": "compare without regard to case"}}
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
@@ -28,32 +28,24 @@ def _same(actual: Any, expected: Any, ignore_case: bool) -> bool:
     return bool(actual == expected)
 
 
-def text_diff(expected: str, actual: str, limit: int = 12, labels: tuple[str, str] = ("expected", "actual")) -> str:
-    """A short unified diff of two multi-line texts."""
-    lines = list(difflib.unified_diff(expected.splitlines(), actual.splitlines(), *labels, lineterm="", n=1))
-    if len(lines) > limit:
-        lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)"]
-    return "\n".join(lines)
-
-
 @register
-class Equals(Check):
+class Equals(ValueCheck):
     name = "equals"
     description = "the (selected) output equals the value; text is stripped first"
     value_schema = {"description": "the expected value: text, number, boolean, list or mapping"}
     options = _IGNORE_CASE
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         ignore_case = bool(self.opts.get("ignore_case"))
         if _same(output, self.value, ignore_case):
             return CheckResult(True, f"equals {show(self.value)}")
         detail = ""
         if isinstance(output, str) and isinstance(self.value, str) and "\n" in (output.strip() + self.value.strip()):
-            detail = text_diff(self.value.strip(), output.strip())
+            detail = "\n".join(unified_diff(self.value.strip(), output.strip(), labels=("expected", "actual")))
         return CheckResult(False, f"expected {show(self.value)}, got {show(output)}", detail=detail)
 
 
-class _Substrings(Check):
+class _Substrings(ValueCheck):
     """Shared by the contains family: ``want`` says how many substrings must be present."""
 
     value_schema = {"type": "string", "minLength": 1}
@@ -72,7 +64,7 @@ class Contains(_Substrings):
     name = "contains"
     description = "the output contains the text"
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         found, _ = self.present(output)
         if found:
             return CheckResult(True, f"contains {show(self.value)}")
@@ -84,7 +76,7 @@ class NotContains(_Substrings):
     name = "not_contains"
     description = "the output does not contain the text"
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         found, _ = self.present(output)
         if not found:
             return CheckResult(True, f"does not contain {show(self.value)}")
@@ -101,7 +93,7 @@ class ContainsAll(_Substrings):
     description = "the output contains every text of the list"
     value_schema = _STRINGS
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         _, missing = self.present(output)
         if not missing:
             return CheckResult(True, f"contains all {len(self.value)}")
@@ -114,25 +106,25 @@ class ContainsAny(_Substrings):
     description = "the output contains at least one text of the list"
     value_schema = _STRINGS
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         found, _ = self.present(output)
         if found:
             return CheckResult(True, f"contains {show(found[0])}")
         return CheckResult(False, f"none of {', '.join(map(show, self.value))} found in the output")
 
 
-class _Pattern(Check):
+class _Pattern(ValueCheck):
     value_schema = {"type": "string", "minLength": 1, "description": "a Python regular expression"}
     options = _IGNORE_CASE
 
-    def __init__(self, value: Any, options: dict[str, Any], ctx: CheckContext) -> None:
-        super().__init__(value, options, ctx)
+    def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:
+        super().__init__(value, options, setup)
         try:
             self.pattern = re.compile(value, re.IGNORECASE if options.get("ignore_case") else 0)
         except re.error as exc:
             raise SpecError(
                 f"{self.name}: the pattern {value!r} does not compile: {exc}",
-                location=ctx.location,
+                location=setup.location,
                 hint="quote the pattern in single quotes in YAML and escape special characters with \\",
             ) from None
 
@@ -142,7 +134,7 @@ class Regex(_Pattern):
     name = "regex"
     description = "Python re.search finds the pattern in the output"
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         match = self.pattern.search(as_text(output))
         if match:
             return CheckResult(True, f"matched {show(match.group(0))}")
@@ -154,7 +146,7 @@ class NotRegex(_Pattern):
     name = "not_regex"
     description = "Python re.search does not find the pattern in the output"
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         match = self.pattern.search(as_text(output))
         if not match:
             return CheckResult(True, f"no match for /{self.value}/")
@@ -164,13 +156,13 @@ class NotRegex(_Pattern):
 
 
 @register
-class OneOf(Check):
+class OneOf(ValueCheck):
     name = "one_of"
     description = "the (selected) value is one of the list"
     value_schema = {"type": "array", "minItems": 1}
     options = _IGNORE_CASE
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         ignore_case = bool(self.opts.get("ignore_case"))
         if any(_same(output, allowed, ignore_case) for allowed in self.value):
             return CheckResult(True, f"{show(output)} is allowed")
@@ -191,12 +183,12 @@ def _unit(value: Any) -> str:
 
 
 @register
-class MinLength(Check):
+class MinLength(ValueCheck):
     name = "min_length"
     description = "the output has at least N characters (items, for a list)"
     value_schema = {"type": "integer", "minimum": 0}
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         n = length_of(output)
         if n >= self.value:
             return CheckResult(True, f"{n} {_unit(output)} >= {self.value}")
@@ -204,12 +196,12 @@ class MinLength(Check):
 
 
 @register
-class MaxLength(Check):
+class MaxLength(ValueCheck):
     name = "max_length"
     description = "the output has at most N characters (items, for a list)"
     value_schema = {"type": "integer", "minimum": 0}
 
-    def run(self, output: Any) -> CheckResult:
+    def judge(self, output: Any) -> CheckResult:
         n = length_of(output)
         if n <= self.value:
             return CheckResult(True, f"{n} {_unit(output)} <= {self.value}")

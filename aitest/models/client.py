@@ -8,46 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from aitest.errors import AitestError, RecordingMiss
-from aitest.models.profiles import Profile
+from aitest.models.params import PARAMS
+from aitest.models.profile import Profile
+from aitest.models.providers.registry import get_provider
 from aitest.recordings.entry import Entry, Request, entry_key
 from aitest.recordings.miss import describe_miss
+from aitest.recordings.mode import RecordMode
 from aitest.recordings.store import FeatureRecording
-
-PARAMS = ("temperature", "max_tokens", "seed", "stop", "top_p", "top_k", "json_schema")
-
-
-@dataclass
-class SessionStats:
-    """What the terminal summary counts; merged across xdist workers."""
-
-    replayed: int = 0
-    recorded: int = 0
-    missed: int = 0
-    live: int = 0
-    warnings: list[str] = field(default_factory=list)
-    failed_features: set[str] = field(default_factory=set)  # a model call failed: never prune these
-    latencies: dict[str, list[float]] = field(default_factory=dict)
-
-    def to_payload(self) -> dict[str, Any]:
-        """Plain data, to cross from an xdist worker to the controller."""
-        return {
-            "counts": [self.replayed, self.recorded, self.missed, self.live],
-            "warnings": list(self.warnings),
-            "failed": sorted(self.failed_features),
-            "latencies": self.latencies,
-        }
-
-    def merge(self, payload: dict[str, Any]) -> None:
-        """Add another process's counts (from ``to_payload``) to these."""
-        replayed, recorded, missed, live = payload["counts"]
-        self.replayed += replayed
-        self.recorded += recorded
-        self.missed += missed
-        self.live += live
-        self.warnings.extend(w for w in payload["warnings"] if w not in self.warnings)
-        self.failed_features.update(payload["failed"])
-        for feature, values in payload["latencies"].items():
-            self.latencies.setdefault(feature, []).extend(values)
+from aitest.stats import CallStats
 
 
 @dataclass
@@ -55,14 +23,16 @@ class ModelClient:
     """``complete(prompt, **params)`` and ``chat(messages, **params)`` for one run of one case."""
 
     profile: Profile
-    mode: str
-    recording: FeatureRecording | None
-    stats: SessionStats
+    mode: RecordMode
+    recording: FeatureRecording | None  # None when the mode uses no files
+    stats: CallStats
     rootdir: Path
     defaults: dict[str, Any] = field(default_factory=dict)
     run: int = 0
     model_ms: float = 0.0
     calls: int = 0
+    prompt_tokens: int | None = None  # summed over this run's calls, where the provider counts them
+    completion_tokens: int | None = None
     errors: list[AitestError] = field(default_factory=list)
 
     def complete(self, prompt: str, **params: Any) -> str:
@@ -91,19 +61,18 @@ class ModelClient:
     def _dispatch(self, request: Request) -> str:
         self.calls += 1
         model = self.profile.identity()
-        if self.mode == "off" or self.recording is None:
-            return self._live(request, model, None).response
+        if self.recording is None:
+            return self._count(self._live(request, model, None))
         key = entry_key(model, request, self.run)
         rec = self.recording
-        replaying = self.mode in ("none", "new") or (self.mode == "once" and rec.existed_at_start)
-        if replaying:
+        if self.mode.replays(file_existed=rec.existed_at_start):
             entry = rec.get(key)
             if entry is not None:
                 rec.used.add(key)
                 self.stats.replayed += 1
                 self.model_ms += entry.latency_ms
-                return entry.response
-            if self.mode != "new":
+                return self._count(entry)
+            if not self.mode.records_misses(file_existed=rec.existed_at_start):
                 self.stats.missed += 1
                 message, hint = describe_miss(
                     rec.entries(), shown=rec.shown, exists=rec.path.exists(), model=model, request=request, run=self.run
@@ -112,11 +81,17 @@ class ModelClient:
         entry = self._live(request, model, key)
         rec.put(entry)  # written (and counted) after the case, by ModelRuntime.after_case
         rec.used.add(key)
+        return self._count(entry)
+
+    def _count(self, entry: Entry) -> str:
+        """Add the entry's token counts to this run's; returns its response."""
+        if entry.prompt_tokens is not None:
+            self.prompt_tokens = (self.prompt_tokens or 0) + entry.prompt_tokens
+        if entry.completion_tokens is not None:
+            self.completion_tokens = (self.completion_tokens or 0) + entry.completion_tokens
         return entry.response
 
     def _live(self, request: Request, model: dict[str, str], key: str | None) -> Entry:
-        from aitest.models.providers import get_provider
-
         provider = get_provider(self.profile, self.rootdir)
         start = time.perf_counter()
         if request.kind == "chat":
@@ -154,5 +129,4 @@ class ModelClient:
                 f"(sha256 {sorted(old)[0][:12]}… then, {fingerprint[:12]}… now); "
                 "if that is intended, re-record the feature (--aitest-record=all)"
             )
-            if warning not in self.stats.warnings:
-                self.stats.warnings.append(warning)
+            self.stats.warn(warning)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from aitest.models.bundled import model_cache_dir, sha256_of
+from aitest.util.files import write_atomic
 
 
 def _cache_file() -> Path:
@@ -24,8 +24,5 @@ def cached_sha256(path: Path) -> str:
         cache = {}  # a cache, not a recording: rebuilt when unreadable
     if key not in cache:
         cache[key] = sha256_of(path)
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(cache, indent=1, sort_keys=True))
-        os.replace(temp, cache_file)
+        write_atomic(cache_file, json.dumps(cache, indent=1, sort_keys=True))
     return str(cache[key])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from aitest.config import Config
 from aitest.errors import ConfigError, Location
+from aitest.models.profile import Profile
+from aitest.models.providers.registry import provider_types
+from aitest.util.text import did_you_mean
+
+__all__ = ["BUILTIN_PROFILES", "DEFAULT_PROFILE", "Profile", "all_profiles", "choose_profile"]
 
 BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
     # the GGUF carries no chat template; Gemma's own format makes chat() answer instead of stopping at once
@@ -21,58 +24,32 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
 DEFAULT_PROFILE = "gemma-270m"
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "number": (int, float), "bool": bool}
 _WORDS = {"str": "text", "int": "a whole number", "number": "a number", "bool": "true or false"}
-OPTIONS: dict[str, dict[str, str]] = {
-    "llama_cpp": {"model_path": "str", "n_ctx": "int", "n_threads": "int", "seed": "int", "chat_format": "str"},
-    "openai": {"base_url": "str", "model": "str", "api_key_env": "str", "timeout": "number", "retries": "int"},
-}
-REQUIRED = {"llama_cpp": ("model_path",), "openai": ("base_url", "model")}
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    provider: str
-    options: dict[str, Any] = field(default_factory=dict)
-    location: Location | None = None
-
-    def identity(self) -> dict[str, str]:
-        """What a recording is keyed by: the provider and the model as configured (never a secret)."""
-        model = self.options.get("model_path") if self.provider == "llama_cpp" else self.options.get("model")
-        return {"provider": self.provider, "model": str(model)}
-
-    def cache_key(self) -> str:
-        return json.dumps({"provider": self.provider, **self.options}, sort_keys=True)
-
-    def describe(self) -> str:
-        identity = self.identity()
-        return f"{self.name} ({identity['provider']} {identity['model']})"
 
 
 def _check(name: str, raw: Any, location: Location) -> Profile:
-    from aitest.spec.validate import did_you_mean
-
+    """A validated profile: a known provider, its options known, of their kinds, the required ones set."""
     if not isinstance(raw, dict):
         raise ConfigError(f"model profile '{name}' must be a table", location=location)
+    providers = provider_types()
     provider = raw.get("provider")
-    if provider not in OPTIONS:
+    if provider not in providers:
         raise ConfigError(
-            f"model profile '{name}': provider must be one of {', '.join(OPTIONS)}, not {provider!r}",
+            f"model profile '{name}': provider must be one of {', '.join(providers)}, not {provider!r}",
             location=location,
         )
+    kind = providers[provider]
     options = {k: v for k, v in raw.items() if k != "provider"}
-    known = OPTIONS[provider]
     for key, value in options.items():
-        if key not in known:
+        if key not in kind.options:
             raise ConfigError(
-                f"model profile '{name}': unknown option '{key}'{did_you_mean(key, list(known))}",
+                f"model profile '{name}': unknown option '{key}'{did_you_mean(key, list(kind.options))}",
                 location=location,
-                hint=f"{provider} options: {', '.join(known)}",
+                hint=f"{provider} options: {', '.join(kind.options)}",
             )
-        kind = _TYPES[known[key]]
-        if not isinstance(value, kind) or (isinstance(value, bool) and known[key] != "bool"):
-            kind_word = _WORDS[known[key]]
-            raise ConfigError(f"model profile '{name}': '{key}' must be {kind_word}", location=location)
-    for key in REQUIRED[provider]:
+        wanted = kind.options[key]
+        if not isinstance(value, _TYPES[wanted]) or (isinstance(value, bool) and wanted != "bool"):
+            raise ConfigError(f"model profile '{name}': '{key}' must be {_WORDS[wanted]}", location=location)
+    for key in kind.required:
         if key not in options:
             raise ConfigError(f"model profile '{name}': missing '{key}'", location=location)
     return Profile(name, provider, options, location)
@@ -92,8 +69,6 @@ def choose_profile(config: Config, *, override: str | None, spec_model: str | No
     name = override or spec_model or config.default_model or DEFAULT_PROFILE
     profiles = all_profiles(config)
     if name not in profiles:
-        from aitest.spec.validate import did_you_mean
-
         source = "--aitest-model" if override else ("the spec's model" if spec_model else "default_model")
         pyproject = Location(str(config.rootdir / "pyproject.toml"), config.line_of("default_model"))
         raise ConfigError(

@@ -1,24 +1,29 @@
-"""The model side of a session: record mode, profile choice, recordings, and a client per case run."""
+"""The model side of a session: record mode, profile choice, recordings, embeddings, and a client per case run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from aitest.config import Config
-from aitest.models.client import ModelClient, SessionStats
-from aitest.models.profiles import Profile, choose_profile
+from aitest.embeddings import Embedder
+from aitest.errors import AitestError
+from aitest.models.client import ModelClient
+from aitest.models.profile import Profile
+from aitest.models.profiles import choose_profile
+from aitest.recordings.mode import RecordMode
 from aitest.recordings.store import RecordingStore
 from aitest.spec.model import Spec
+from aitest.stats import CallStats
 
 
 @dataclass
 class ModelRuntime:
     config: Config
-    mode: str = "none"
+    mode: RecordMode = RecordMode.NONE
     model_override: str | None = None
-    runs_override: int | None = None
     existing: frozenset[str] | None = None  # recording files present when the session started
-    stats: SessionStats = field(default_factory=SessionStats)
+    stats: CallStats = field(default_factory=CallStats)
     _store: RecordingStore | None = None
     _prefetched: set[str] = field(default_factory=set)
     _profiles: dict[str, Profile] = field(default_factory=dict)
@@ -31,6 +36,11 @@ class ModelRuntime:
             self._store = RecordingStore(folder, self.config.rootdir, self.config.cache_dir / "locks", existing)
         return self._store
 
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The session's embedding model: the configured one, behind the local and the committed cache."""
+        return Embedder.for_config(self.config, write_committed=self.mode.records)
+
     def profile_for(self, spec: Spec) -> Profile:
         """The profile a spec runs on (resolved once per feature); ConfigError with the spec's line if unknown."""
         if spec.feature not in self._profiles:
@@ -41,25 +51,26 @@ class ModelRuntime:
         return self._profiles[spec.feature]
 
     def client(self, spec: Spec, run: int) -> ModelClient:
-        recording = None if self.mode == "off" else self.store.feature(spec.feature)
+        recording = self.store.feature(spec.feature) if self.mode.uses_files else None
         return ModelClient(
             self.profile_for(spec), self.mode, recording, self.stats, self.config.rootdir, dict(spec.params), run
         )
 
     def prefetch_embeddings(self, spec: Spec) -> None:
-        """Replaying a feature with similarity checks: embed all its recorded responses in one batch."""
-        if self.mode == "off" or spec.feature in self._prefetched:
+        """Before a feature's first case: its references, and in replay its recorded responses, in one batch."""
+        if spec.feature in self._prefetched:
             return
         self._prefetched.add(spec.feature)
-        from aitest.embeddings import embedder
-        from aitest.errors import AitestError
-
+        pending = self.embedder.pending
+        pending.update(spec.reference_texts)
+        if not spec.needs_model or not self.mode.uses_files:
+            return
         try:
             entries = self.store.feature(spec.feature).entries()
         except AitestError:
             return  # the case itself reports a damaged recording
         # prompt specs check the response as it is; targets usually strip it: both forms, one batch
-        embedder().pending.update(t for e in entries.values() for t in (e.response, e.response.strip()))
+        pending.update(t for e in entries.values() for t in (e.response, e.response.strip()))
 
     def after_case(self) -> None:
         """Write what this case recorded, so a crash later loses nothing."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import yaml
 
 from aitest.errors import Location, RecordingError
 from aitest.recordings.entry import Entry
+from aitest.util.files import make_cache_dir, write_atomic
 
 FORMAT_VERSION = 1
 _HEADER = (
@@ -65,8 +65,6 @@ def read(path: Path, shown: str, *, cache_dir: Path | None = None) -> dict[str, 
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no cache yet, or a damaged one: parse the recording itself
     entries = _parse(path, shown)
-    from aitest.recordings.store import make_cache_dir
-
     make_cache_dir(cache_dir)
     write_atomic(cached, json.dumps([e.to_yaml_dict() for e in entries.values()]))
     return entries
@@ -108,33 +106,3 @@ def _parse(path: Path, shown: str) -> dict[str, Entry]:
             ) from None
         entries[entry.key] = entry
     return entries
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: a crash leaves the previous file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-    remove_stale_temps(path)
-
-
-def remove_stale_temps(path: Path) -> None:
-    """Temp files left by killed writers (their process is gone) are removed."""
-    for temp in path.parent.glob(f".{path.name}.tmp-*"):
-        pid = temp.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
-            temp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

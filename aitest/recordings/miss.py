@@ -7,11 +7,7 @@ import json
 from typing import Any
 
 from aitest.recordings.entry import Entry, Request
-
-
-def _diff(recorded: str, now: str, limit: int = 10) -> list[str]:
-    lines = list(difflib.unified_diff(recorded.splitlines(), now.splitlines(), "recorded", "now", lineterm="", n=1))
-    return [*lines[:limit], f"... ({len(lines) - limit} more diff lines)"] if len(lines) > limit else lines
+from aitest.util.text import unified_diff
 
 
 def _params_diff(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -64,5 +60,8 @@ def describe_miss(
         lines.append(f"    call differs: recorded {nearest.request.kind}(), now {request.kind}()")
     elif nearest.request.text() != request.text():
         lines.append("    prompt differs:")
-        lines.extend("      " + line for line in _diff(nearest.request.text(), request.text()))
+        lines.extend(
+            "      " + line
+            for line in unified_diff(nearest.request.text(), request.text(), labels=("recorded", "now"), limit=10)
+        )
     return "\n".join(lines), flag

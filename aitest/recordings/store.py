@@ -8,6 +8,7 @@ from pathlib import Path
 from aitest.errors import RecordingError
 from aitest.recordings import fileformat
 from aitest.recordings.entry import Entry
+from aitest.util.files import make_cache_dir, write_atomic
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -16,17 +17,6 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size
-
-
-def make_cache_dir(folder: Path) -> None:
-    """Create a folder under .aitest_cache, which ignores itself in git (as .pytest_cache does)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for parent in (folder, *folder.parents):
-        if parent.name == ".aitest_cache":
-            ignore = parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# created by aitest: a cache, not for version control\n*\n")
-            break
 
 
 @dataclass
@@ -90,7 +80,7 @@ class FeatureRecording:
             else:
                 current = fileformat.read(self.path, self.shown) if self.path.exists() else {}
             current.update(self.pending)
-            fileformat.write_atomic(self.path, fileformat.dump(self.feature, current))
+            write_atomic(self.path, fileformat.dump(self.feature, current))
             self._entries, self._stamp = current, _stamp(self.path)
         written = len(self.pending)
         self.pending.clear()
@@ -106,7 +96,7 @@ class FeatureRecording:
             current = fileformat.read(self.path, self.shown)
             kept = {k: e for k, e in current.items() if k in keep}
             if len(kept) != len(current):
-                fileformat.write_atomic(self.path, fileformat.dump(self.feature, kept))
+                write_atomic(self.path, fileformat.dump(self.feature, kept))
         return len(current) - len(kept)
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aitest.checks.base import CheckContext
+from aitest.checks.base import CheckSetup
 from aitest.checks.path import PathSyntaxError, parse_path
 from aitest.checks.registry import all_checks
 from aitest.errors import Location, SpecError, SpecErrors
-from aitest.spec.model import Case, CheckSpec, Determinism, Spec
+from aitest.spec.model import Case, Determinism, Expectation, Spec
 from aitest.spec.target import check_vars, resolve_target
 from aitest.spec.template import template_vars
 from aitest.spec.validate import check_name, validate_structure
-from aitest.spec.yaml_loader import Path as DocPath
-from aitest.spec.yaml_loader import Positions, load_yaml
+from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 
 
 def display_path(path: Path, rootdir: Path) -> str:
@@ -58,8 +57,8 @@ def normalize_promptfoo(data: Any, positions: Positions) -> None:
                 positions.values[kind_path] = positions.values.get(value_path, positions.values[path])
 
 
-def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_dir: Path) -> CheckSpec:
-    """A validated check mapping -> a prepared CheckSpec (regexes compiled, schemas loaded)."""
+def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_dir: Path) -> Expectation:
+    """A validated check mapping -> a prepared Expectation (regexes compiled, schemas loaded)."""
     name = check_name(item, path, positions)
     json_path = None
     if "path" in item:
@@ -68,8 +67,8 @@ def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_
         except PathSyntaxError as exc:
             raise SpecError(str(exc), location=positions.of((*path, "path"))) from None
     options = {k: v for k, v in item.items() if k not in (name, "path")}
-    ctx = CheckContext(spec_dir, positions.of((*path, name)))
-    return CheckSpec(name, all_checks()[name](item[name], options, ctx), json_path, positions.of(path))
+    setup = CheckSetup(spec_dir, positions.of((*path, name)))
+    return Expectation(name, all_checks()[name](item[name], options, setup), json_path, positions.of(path))
 
 
 class _Builder:
@@ -185,11 +184,11 @@ class _Builder:
                 return None
         return node
 
-    def checks(self, path: DocPath) -> tuple[CheckSpec, ...]:
+    def checks(self, path: DocPath) -> tuple[Expectation, ...]:
         items = self._get(path) or []
         return tuple(self.check((*path, i), item) for i, item in enumerate(items))
 
-    def check(self, path: DocPath, item: dict[str, Any]) -> CheckSpec:
+    def check(self, path: DocPath, item: dict[str, Any]) -> Expectation:
         return build_check(item, path, self.pos, self.spec_dir)
 
     def determinism(self, path: DocPath) -> Determinism | None:

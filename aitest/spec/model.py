@@ -14,8 +14,8 @@ from aitest.errors import Location
 
 
 @dataclass(frozen=True)
-class CheckSpec:
-    """One check of a spec, prepared, with where it was written."""
+class Expectation:
+    """One item of an `expect:` list: a prepared check, its `path`, and where it was written."""
 
     name: str
     check: Check
@@ -51,7 +51,7 @@ class Target:
 class Case:
     id: str
     vars: dict[str, Any]
-    expect: tuple[CheckSpec, ...]
+    expect: tuple[Expectation, ...]
     determinism: Determinism | None
     location: Location
     description: str = ""
@@ -63,7 +63,7 @@ class Spec:
     file: Path
     location: Location
     cases: tuple[Case, ...]
-    expect: tuple[CheckSpec, ...] = ()
+    expect: tuple[Expectation, ...] = ()
     output: str = "text"
     description: str = ""
     owner: str = ""
@@ -79,7 +79,22 @@ class Spec:
         """Every check name used by the feature or any of its cases."""
         return frozenset(c.name for c in self.expect) | {c.name for k in self.cases for c in k.expect}
 
-    def checks_for(self, case: Case) -> tuple[CheckSpec, ...]:
+    @property
+    def needs_model(self) -> bool:
+        """A prompt spec, or a target that takes the model client."""
+        return self.prompt is not None or (self.target is not None and self.target.wants_model)
+
+    @cached_property
+    def reference_texts(self) -> frozenset[str]:
+        """Texts the feature's checks compare outputs with (embedded in one batch)."""
+        every = self.expect + tuple(e for case in self.cases for e in case.expect)
+        return frozenset(text for e in every for text in e.check.reference_texts())
+
+    def uses_embeddings(self, determinism: Determinism) -> bool:
+        """Whether a case compares meanings (a `similar` check or `agree: semantic`)."""
+        return determinism.agree == "semantic" or "similar" in self.check_names
+
+    def checks_for(self, case: Case) -> tuple[Expectation, ...]:
         return self.expect + case.expect
 
     def determinism_for(self, case: Case) -> Determinism:

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from aitest.checks.registry import all_checks
+from aitest.models.params import PARAMS as MODEL_PARAMS
 
 COMMON_OPTIONS: dict[str, dict[str, Any]] = {
     "path": {
@@ -16,15 +17,7 @@ COMMON_OPTIONS: dict[str, dict[str, Any]] = {
 PARAMS = {
     "type": "object",
     "description": "passed to the model",
-    "properties": {
-        "temperature": {"type": "number", "minimum": 0},
-        "max_tokens": {"type": "integer", "minimum": 1},
-        "seed": {"type": "integer"},
-        "stop": {"type": ["string", "array"], "items": {"type": "string"}},
-        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-        "top_k": {"type": "integer", "minimum": 0},
-        "json_schema": {"type": ["object", "string"], "description": "constrained decoding: inline schema or a file"},
-    },
+    "properties": dict(MODEL_PARAMS),
     "additionalProperties": False,
 }
 DETERMINISM = {

@@ -11,7 +11,7 @@ from typing import Any
 
 from aitest.errors import Location, SpecError
 from aitest.spec.model import Target
-from aitest.spec.validate import did_you_mean
+from aitest.util.text import did_you_mean
 
 
 def resolve_target(text: str, location: Location, rootdir: Path) -> Target:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from typing import Any
 
 from aitest.errors import SpecError
 from aitest.spec.quick import quick_valid
 from aitest.spec.schema import check_schemas, spec_schema
-from aitest.spec.yaml_loader import Path, Positions
+from aitest.spec.yaml_loader import DocPath, Positions
+from aitest.util.text import did_you_mean
 
 _TYPE_WORDS = {
     "array": "a list",
@@ -47,12 +47,6 @@ def _check_validator(name: str) -> Any:
     return Draft202012Validator(check_schemas()[name])
 
 
-def did_you_mean(word: str, choices: list[str]) -> str:
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
-
-
 def _type_name(value: Any) -> str:
     for name, kind in (
         ("true or false", bool),
@@ -67,19 +61,19 @@ def _type_name(value: Any) -> str:
     return "empty"
 
 
-def _label(path: Path) -> str:
+def _label(path: DocPath) -> str:
     keys = [p for p in path if isinstance(p, str)]
     return f"'{keys[-1]}'" if keys else "the spec"
 
 
-def _translate(error: Any, base: Path, positions: Positions, *, owner: str = "") -> SpecError:
+def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = "") -> SpecError:
     if error.validator in ("oneOf", "anyOf") and error.context:
         from jsonschema.exceptions import best_match
 
         # the branch whose type fits says most ("should be non-empty" beats "must be text")
         fitting = [e for e in error.context if e.validator not in ("type", "const")] or list(error.context)
         return _translate(best_match(fitting), base, positions, owner=owner)
-    path: Path = (*base, *error.absolute_path)
+    path: DocPath = (*base, *error.absolute_path)
     validator, instance, schema = error.validator, error.instance, error.schema
     where = positions.of(path)
     if validator == "additionalProperties":
@@ -129,15 +123,15 @@ def validate_structure(data: Any, positions: Positions) -> list[SpecError]:
     return sorted(errors, key=lambda e: (e.location.line, e.location.col) if e.location else (0, 0))
 
 
-def _check_items(data: dict[str, Any]) -> list[tuple[Path, Any]]:
-    lists: list[tuple[Path, Any]] = [(("expect",), data.get("expect"))]
+def _check_items(data: dict[str, Any]) -> list[tuple[DocPath, Any]]:
+    lists: list[tuple[DocPath, Any]] = [(("expect",), data.get("expect"))]
     cases = data.get("cases")
     if isinstance(cases, list):
         lists += [(("cases", i, "expect"), c.get("expect")) for i, c in enumerate(cases) if isinstance(c, dict)]
     return [((*p, i), item) for p, items in lists if isinstance(items, list) for i, item in enumerate(items)]
 
 
-def check_name(item: dict[str, Any], path: Path, positions: Positions) -> str:
+def check_name(item: dict[str, Any], path: DocPath, positions: Positions) -> str:
     """The one known check name of a check mapping; SpecError when there is none or several."""
     known = check_schemas()
     names = [k for k in item if k in known]
@@ -166,7 +160,7 @@ def check_name(item: dict[str, Any], path: Path, positions: Positions) -> str:
     )
 
 
-def validate_check_item(item: Any, path: Path, positions: Positions) -> list[SpecError]:
+def validate_check_item(item: Any, path: DocPath, positions: Positions) -> list[SpecError]:
     if not isinstance(item, dict):
         return [
             SpecError(

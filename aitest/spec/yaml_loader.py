@@ -13,7 +13,7 @@ import yaml
 
 from aitest.errors import Location, SpecError
 
-Path = tuple[str | int, ...]
+DocPath = tuple[str | int, ...]  # keys and list indices from the document root
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SAFE_SCALAR_TAGS = {
@@ -33,10 +33,10 @@ class Positions:
     """Where each value (and each mapping key) of a document sits in its file."""
 
     file: str
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    values: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
 
-    def of(self, path: Path, *, key: bool = False) -> Location:
+    def of(self, path: DocPath, *, key: bool = False) -> Location:
         """The location of the value at ``path`` (or of its key), else its nearest parent."""
         table = self.keys if key else self.values
         probe = path
@@ -77,7 +77,7 @@ class _Builder:
     def where(self, node: yaml.Node) -> Location:
         return Location(self.positions.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def build(self, node: Any, path: Path) -> Any:
+    def build(self, node: Any, path: DocPath) -> Any:
         # node.id, not isinstance: yaml's C composer keeps the node classes of its first import
         self.positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.id == "mapping":
@@ -93,7 +93,7 @@ class _Builder:
             return node.value  # dates stay text: a spec compares strings, not datetimes
         return value
 
-    def mapping(self, node: Any, path: Path) -> dict[str, Any]:
+    def mapping(self, node: Any, path: DocPath) -> dict[str, Any]:
         if node.tag != _MAP_TAG:
             raise self.bad_tag(node)
         yaml.SafeLoader.flatten_mapping(self.loader, node)

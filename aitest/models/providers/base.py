@@ -1,9 +1,14 @@
-"""What every provider offers: a completion and a chat call returning text and token counts."""
+"""What every provider is: it describes its options (as checks describe theirs) and answers two calls."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from aitest.models.profile import Profile
 
 
 @dataclass(frozen=True)
@@ -13,13 +18,32 @@ class Completion:
     completion_tokens: int | None = None
 
 
-class Provider(Protocol):
-    """A model backend. ``params`` holds temperature, max_tokens, seed, stop, top_p, top_k, json_schema."""
+class Provider(ABC):
+    """A model backend. ``params`` holds temperature, max_tokens, seed, stop, top_p, top_k, json_schema.
 
+    ``options`` maps each profile option to its kind (str, int, number, bool); ``required`` must be
+    set; ``model_option`` names the model, which (with the provider's name) keys recordings.
+    """
+
+    name: ClassVar[str]
+    options: ClassVar[dict[str, str]]
+    required: ClassVar[tuple[str, ...]]
+    model_option: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def from_profile(cls, profile: Profile, rootdir: Path | None = None) -> Provider:
+        """The provider for a validated profile (loads a model or opens a client)."""
+
+    @abstractmethod
     def complete(self, prompt: str, params: dict[str, Any]) -> Completion: ...
 
+    @abstractmethod
     def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion: ...
 
     def fingerprint(self) -> str | None:
         """The model file's content hash where there is one (GGUF sha256), else None."""
-        ...
+        return None
+
+    def close(self) -> None:  # noqa: B027 (optional: most providers hold nothing to free)
+        """Free the model or the connection."""

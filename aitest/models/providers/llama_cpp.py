@@ -5,17 +5,25 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aitest.errors import ModelError
-from aitest.models.profiles import Profile
-from aitest.models.providers.base import Completion
+from aitest.models.params import SAMPLING
+from aitest.models.providers.base import Completion, Provider
+from aitest.models.providers.registry import register
 
-_SAMPLING = ("temperature", "max_tokens", "seed", "stop", "top_p", "top_k")
+if TYPE_CHECKING:
+    from aitest.models.profile import Profile
 
 
-class LlamaCppProvider:
+@register
+class LlamaCppProvider(Provider):
     """A GGUF model in this process; grammars for json_schema are compiled once per schema."""
+
+    name = "llama_cpp"
+    options = {"model_path": "str", "n_ctx": "int", "n_threads": "int", "seed": "int", "chat_format": "str"}
+    required = ("model_path",)
+    model_option = "model_path"
 
     def __init__(self, llama: Any, *, path: Path, sha256: str | None, profile: Profile) -> None:
         self.llama = llama
@@ -25,8 +33,8 @@ class LlamaCppProvider:
         self._grammars: dict[str, Any] = {}
 
     @classmethod
-    def from_profile(cls, profile: Profile, rootdir: Path) -> LlamaCppProvider:
-        path, sha256 = model_file(profile, rootdir)
+    def from_profile(cls, profile: Profile, rootdir: Path | None = None) -> LlamaCppProvider:
+        path, sha256 = model_file(profile, rootdir or Path.cwd())
         try:
             from llama_cpp import Llama
         except ImportError:
@@ -58,7 +66,7 @@ class LlamaCppProvider:
         return self.sha256
 
     def _kwargs(self, params: dict[str, Any]) -> dict[str, Any]:
-        kwargs = {k: params[k] for k in _SAMPLING if k in params}
+        kwargs = {k: params[k] for k in SAMPLING if k in params}
         schema = params.get("json_schema")
         if schema is not None:
             kwargs["grammar"] = self._grammar(schema)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from aitest.errors import Location, ModelError
-from aitest.models.profiles import Profile
-from aitest.models.providers.base import Completion
+from aitest.models.params import SAMPLING
+from aitest.models.providers.base import Completion, Provider
+from aitest.models.providers.registry import register
 
 if TYPE_CHECKING:
     import httpx
 
+    from aitest.models.profile import Profile
+
 MAX_DELAY = 8.0  # seconds: the cap on backoff and on a server's Retry-After
-_PASSED = ("temperature", "max_tokens", "seed", "stop", "top_p", "top_k")
 
 
 def _import_httpx() -> ModuleType:
@@ -40,8 +43,14 @@ def _refuses_schema_form(body: dict[str, Any], response: httpx.Response) -> bool
     return response.status_code in (400, 422) or (response.status_code == 500 and "response_format" in response.text)
 
 
-class OpenAIProvider:
+@register
+class OpenAIProvider(Provider):
     """Chat and completion calls to one server; one HTTP client, retries with backoff on 429, 5xx and timeouts."""
+
+    name = "openai"
+    options = {"base_url": "str", "model": "str", "api_key_env": "str", "timeout": "number", "retries": "int"}
+    required = ("base_url", "model")
+    model_option = "model"
 
     def __init__(
         self,
@@ -55,14 +64,14 @@ class OpenAIProvider:
         backoff: float = 0.5,
         location: Location | None = None,
     ) -> None:
-        self.name, self.model, self.api_key_env, self.location = name, model, api_key_env, location
+        self.profile_name, self.model, self.api_key_env, self.location = name, model, api_key_env, location
         self.base_url = base_url.rstrip("/")
         self.timeout, self.retries, self.backoff = timeout, max(0, retries), backoff
         self._schema_form = "json_schema"  # becomes "json_object" once the server accepts only that
         self._client: httpx.Client = _import_httpx().Client(timeout=timeout)
 
     @classmethod
-    def from_profile(cls, profile: Profile) -> OpenAIProvider:
+    def from_profile(cls, profile: Profile, rootdir: Path | None = None) -> OpenAIProvider:
         opts = profile.options
         return cls(
             name=profile.name,
@@ -73,9 +82,6 @@ class OpenAIProvider:
             retries=int(opts.get("retries", 3)),
             location=profile.location,
         )
-
-    def fingerprint(self) -> None:
-        return None
 
     def close(self) -> None:
         self._client.close()
@@ -88,7 +94,7 @@ class OpenAIProvider:
 
     def _call(self, path: str, body: dict[str, Any], params: dict[str, Any]) -> Completion:
         url, headers = self.base_url + path, self._headers()
-        body.update({k: params[k] for k in _PASSED if params.get(k) is not None})
+        body.update({k: params[k] for k in SAMPLING if params.get(k) is not None})
         schema = params.get("json_schema")
         if schema is not None:
             body["response_format"] = _response_format(schema, self._schema_form)
@@ -107,7 +113,8 @@ class OpenAIProvider:
         key = os.environ.get(self.api_key_env)
         if not key:
             raise ModelError(
-                f"environment variable {self.api_key_env} (api_key_env of model profile '{self.name}') is not set",
+                f"environment variable {self.api_key_env} (api_key_env of model profile '{self.profile_name}') "
+                "is not set",
                 location=self.location,
                 hint="export it, or remove api_key_env for a server without authentication",
             )
@@ -177,7 +184,7 @@ class OpenAIProvider:
         return " ".join((text.replace(key, "***") if key else text).split())[:200]
 
     def _at(self, url: str) -> str:
-        return f"{url} (model profile '{self.name}')"
+        return f"{url} (model profile '{self.profile_name}')"
 
     def _error(self, message: str, hint: str) -> ModelError:
         return ModelError(message, location=self.location, hint=hint)

@@ -1,0 +1,17 @@
+"""How this run was asked to behave: the record mode and the flags, parsed once when pytest starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aitest.recordings.mode import RecordMode
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    mode: RecordMode = RecordMode.NONE
+    model: str | None = None  # --aitest-model: every spec runs on this profile
+    runs: int | None = None  # --aitest-runs: every case runs this many times
+    report: Path | None = None  # --aitest-report (or [tool.aitest] report)
+    existing: frozenset[str] | None = None  # under xdist: the recording files the controller saw at start

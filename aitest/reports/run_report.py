@@ -1,0 +1,177 @@
+"""The run report (`--aitest-report=PATH`): every case's result as one JSON document, and its schema."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from aitest.recordings.mode import MODES
+from aitest.result import OUTCOMES, CaseResult
+from aitest.util.files import write_atomic
+
+REPORT_VERSION = 1
+
+
+def build_report(results: Iterable[CaseResult], *, record_mode: str, model_override: str | None) -> dict[str, Any]:
+    """The report document: metadata, the count of each outcome, and the cases in spec order."""
+    from aitest import __version__
+
+    ordered = sorted(results, key=lambda r: (r.location.file, r.location.line, r.id))
+    counts: Counter[str] = Counter(r.outcome for r in ordered)
+    return {
+        "aitest_report": REPORT_VERSION,
+        "aitest_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "record_mode": record_mode,
+        "model_override": model_override,
+        "totals": {outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
+        "cases": [r.to_dict() for r in ordered],
+    }
+
+
+def write_report(path: Path, document: dict[str, Any]) -> None:
+    """Written atomically: a reader never sees half a report."""
+    write_atomic(path, json.dumps(document, indent=1, ensure_ascii=False, default=repr) + "\n")
+
+
+def _location() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"file": {"type": "string"}, "line": {"type": "integer"}, "col": {"type": "integer"}},
+        "required": ["file", "line", "col"],
+        "additionalProperties": False,
+    }
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the run report (docs/report.schema.json)."""
+    nullable_int = {"type": ["integer", "null"], "minimum": 0}
+    check = {
+        "type": "object",
+        "description": "what one check said of one run's output",
+        "properties": {
+            "name": {"type": "string", "description": "the check's name, e.g. equals"},
+            "path": {"type": ["string", "null"], "description": "the field it judged, if it has a path"},
+            "passed": {"type": "boolean"},
+            "score": {"type": ["number", "null"], "description": "e.g. the similarity of a `similar` check"},
+            "message": {"type": "string"},
+            "detail": {"type": "string", "description": "a diff or the other schema errors, when there are"},
+            "file": {"type": "string"},
+            "line": {"type": "integer"},
+            "col": {"type": "integer"},
+        },
+        "required": ["name", "path", "passed", "score", "message", "detail", "file", "line", "col"],
+        "additionalProperties": False,
+    }
+    run = {
+        "type": "object",
+        "description": "one run of a case (several under `determinism`)",
+        "properties": {
+            "run": {"type": "integer", "minimum": 0, "description": "0-based, as in recordings"},
+            "passed": {"type": "boolean"},
+            "output": {"description": "the feature's output: text, or JSON when the target returned data"},
+            "latency_ms": {
+                "type": "number",
+                "minimum": 0,
+                "description": "the model's time when a model was called (recorded on replay), else the feature's",
+            },
+            "model_calls": {"type": "integer", "minimum": 0},
+            "tokens": {
+                "type": "object",
+                "properties": {"prompt": nullable_int, "completion": nullable_int},
+                "required": ["prompt", "completion"],
+                "additionalProperties": False,
+            },
+            "problem": {"type": "string", "description": "why no check could run (e.g. not JSON)"},
+            "checks": {"type": "array", "items": check},
+        },
+        "required": ["run", "passed", "output", "latency_ms", "model_calls", "tokens", "problem", "checks"],
+        "additionalProperties": False,
+    }
+    case = {
+        "type": "object",
+        "properties": {
+            "nodeid": {"type": "string", "description": "the pytest node id"},
+            "feature": {"type": "string"},
+            "id": {"type": "string"},
+            "kind": {"enum": ["case", "property", "spec"], "description": "spec: a spec file that did not load"},
+            "file": {"type": "string"},
+            "line": {"type": "integer"},
+            "outcome": {"enum": list(OUTCOMES)},
+            "reason": {"type": "string", "description": "one line: why it did not pass"},
+            "reason_at": {"oneOf": [{"type": "null"}, _location()]},
+            "owner": {"type": "string"},
+            "profile": {"type": ["string", "null"], "description": "the model profile; null when no model is called"},
+            "model": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "properties": {"provider": {"type": "string"}, "model": {"type": "string"}},
+                        "required": ["provider", "model"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+            "determinism": {
+                "type": "object",
+                "properties": {
+                    "runs": {"type": "integer", "minimum": 1},
+                    "required": {"type": "integer", "minimum": 0},
+                    "agree": {"enum": [None, "exact", "json", "semantic"]},
+                },
+                "required": ["runs", "required", "agree"],
+                "additionalProperties": False,
+            },
+            "summary": {"type": "string"},
+            "error": {"type": "string", "description": "why the case could not run, hint included"},
+            "traceback": {"type": "string", "description": "the feature's own frames, when its code raised"},
+            "runs": {"type": "array", "items": run},
+            "extra": {"type": "object"},
+        },
+        "required": [
+            "nodeid",
+            "feature",
+            "id",
+            "kind",
+            "file",
+            "line",
+            "outcome",
+            "reason",
+            "reason_at",
+            "owner",
+            "profile",
+            "model",
+            "determinism",
+            "summary",
+            "error",
+            "traceback",
+            "runs",
+        ],
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "aitest run report",
+        "type": "object",
+        "properties": {
+            "aitest_report": {"const": REPORT_VERSION, "description": "the format version"},
+            "aitest_version": {"type": "string"},
+            "created": {"type": "string", "format": "date-time"},
+            "record_mode": {"enum": list(MODES)},
+            "model_override": {"type": ["string", "null"], "description": "--aitest-model, when given"},
+            "totals": {
+                "type": "object",
+                "properties": {o: {"type": "integer", "minimum": 0} for o in OUTCOMES},
+                "required": list(OUTCOMES),
+                "additionalProperties": False,
+            },
+            "cases": {"type": "array", "items": case},
+        },
+        "required": ["aitest_report", "aitest_version", "created", "record_mode", "model_override", "totals", "cases"],
+        "additionalProperties": False,
+    }

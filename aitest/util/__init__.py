@@ -1,0 +1,1 @@
+"""Small helpers shared across aitest, one home each: text for messages, files on disk."""
