@@ -37,8 +37,8 @@ demo: $(VENV)/.installed
 	$(BIN)/aitest run specs -v -p no:cacheprovider --aitest-record=none; $(ACCEPT_FAILED_CASES)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check aitest tests bench examples conftest.py
-	$(BIN)/ruff format --check aitest tests bench examples conftest.py
+	$(BIN)/ruff check --no-cache aitest tests bench examples conftest.py
+	$(BIN)/ruff format --no-cache --check aitest tests bench examples conftest.py
 	$(BIN)/mypy aitest
 
 test: lint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from conftest import Project, literal_brackets
 
 # (check YAML, output returned by the target as a Python literal, expected failure line or None)

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+
 from conftest import Project
 
 AITEST = str(Path(sys.executable).parent / "aitest")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Project
 from llama_server import llama_server
+
+from conftest import Project
 
 FIXTURES = (llama_server,)  # pytest finds the fixture here; the test takes it by name
 SECRET = "sk-test-0123456789abcdef-do-not-record"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Project
 from llama_server import free_port
+
+from conftest import Project
 
 PROMPT_SPEC = 'feature: p\nprompt: "Say {{ word }}"\nparams: {max_tokens: 4}\ncases:\n  - id: a\n    vars: {word: hi}\n'
 
