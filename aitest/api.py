@@ -51,7 +51,12 @@ def check(
         expectations = [build_check(item, ("expect", i), positions, spec_dir) for i, item in enumerate(items)]
     except AitestError as error:
         raise error.with_traceback(None) from None
-    run = evaluate(output, expectations, output_kind=output_kind, latency_ms=latency_ms, embedder=_embedder(Path.cwd()))
+    embedder = _embedder(Path.cwd())
+    try:
+        run = evaluate(output, expectations, output_kind=output_kind, latency_ms=latency_ms, embedder=embedder)
+        embedder.save()  # no session end to wait for: keep what was embedded now
+    except AitestError as error:  # e.g. no embedding model: one line, not aitest's frames
+        raise error.with_traceback(None) from None
     if not run.passed:
         count = len(run.failures)
         raise AssertionError("\n".join([f"{count} of {plural(len(run.checks), 'check')} failed:", *describe_run(run)]))

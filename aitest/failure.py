@@ -8,19 +8,19 @@ from typing import Any
 
 from aitest.result import CaseResult, RunResult
 from aitest.run import canonical
-from aitest.util.text import plural, unified_diff
+from aitest.util.text import cut, plural, unified_diff
 
 MAX_OUTPUT_LINES = 20
 SHORT_OUTPUT_LINES = 5
 
 
 def render_output(output: Any, limit: int = MAX_OUTPUT_LINES) -> str:
-    """The output as the user reads it, indented, truncated past ``limit`` lines."""
+    """The output as the user reads it, indented, truncated past ``limit`` lines of MAX_LINE characters."""
     text = output if isinstance(output, str) else json.dumps(output, indent=2, ensure_ascii=False)
     lines = text.splitlines() or [""]
     if len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
-    return "\n".join("    " + line for line in lines)
+    return "\n".join("    " + cut(line) for line in lines)
 
 
 def describe_run(run: RunResult, *, short: bool = False) -> list[str]:
@@ -29,9 +29,9 @@ def describe_run(run: RunResult, *, short: bool = False) -> list[str]:
     if run.problem:
         lines.append(f"  {run.problem}")
     for verdict in run.failures:
-        lines.append(f"  {verdict.label} at {verdict.location}: {verdict.message}")
+        lines.append(f"  {verdict.label} at {verdict.location}: {cut(verdict.message)}")
         if not short:
-            lines.extend("      " + d for d in verdict.detail.splitlines())
+            lines.extend("      " + cut(d) for d in verdict.detail.splitlines()[:MAX_OUTPUT_LINES])
     lines.append("  output:")
     lines.append(render_output(run.output, SHORT_OUTPUT_LINES if short else MAX_OUTPUT_LINES))
     return lines
@@ -42,7 +42,7 @@ def format_case_failure(result: CaseResult, *, short: bool = False) -> str:
     owner = f"; owner {result.owner}" if result.owner else ""
     lines = [f"{result.feature}::{result.id} failed ({result.location}{owner})"]
     if result.error:
-        lines.append(f"  {result.error}")
+        lines.append("  " + "\n".join(cut(line) for line in result.error.splitlines()))
         if result.traceback and not short:
             lines.append(result.traceback)
         return "\n".join(lines)
@@ -67,7 +67,7 @@ def _disagreement_block(runs: tuple[RunResult, ...], agree: str | None) -> list[
     if len(counts) < 2:
         return []
     lines = [f"  {len(counts)} distinct outputs:"]
-    lines.extend(f"    {n}x {text[:100]!r}" for text, n in counts.most_common(5))
+    lines.extend(f"    {n}x {cut(repr(text), 100)}" for text, n in counts.most_common(5))
     first, second = list(counts)[:2]
     lines.extend("    " + line for line in unified_diff(first, second, labels=("first output", "second output")))
     return lines

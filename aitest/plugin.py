@@ -122,8 +122,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     aitest = owner(config)
     aitest.finish()
-    if aitest.failed_to_report and exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+    if aitest.failed and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR  # a path that cannot be written: the setup is wrong
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

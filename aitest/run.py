@@ -132,25 +132,29 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None 
             produced.append(produce(spec, case, runtime.client(spec, index) if spec.needs_model else None))
     except AitestError as error:
         failure = error
+    outputs = tuple(p.output for p in produced)
+    checks = spec.checks_for(case)
+    results: tuple[RunResult, ...] = ()
+    try:
+        results = tuple(
+            evaluate(
+                p.output,
+                checks,
+                output_kind=spec.output,
+                latency_ms=p.latency_ms,
+                index=index,
+                runs=outputs,
+                embedder=embedder,
+                produced=p,
+            )
+            for index, p in enumerate(produced)
+        )
+    except AitestError as error:  # a check could not judge (e.g. no embedding model): the case errs
+        failure = failure or error
     try:
         runtime.after_case()
     except AitestError as error:
         failure = failure or error
-    outputs = tuple(p.output for p in produced)
-    checks = spec.checks_for(case)
-    results = tuple(
-        evaluate(
-            p.output,
-            checks,
-            output_kind=spec.output,
-            latency_ms=p.latency_ms,
-            index=index,
-            runs=outputs,
-            embedder=embedder,
-            produced=p,
-        )
-        for index, p in enumerate(produced)
-    )
     if failure is not None:
         return _failed_to_run(identity, results, failure)
     passed_runs = sum(r.passed for r in results)

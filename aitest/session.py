@@ -55,7 +55,7 @@ class AitestSession:
     # -- collection ------------------------------------------------------------------------------
     def load(self, path: Path) -> Spec:
         """Load a spec, claim its feature name (unique across the suite), check its model profile."""
-        spec = load_spec(path, rootdir=self.config.rootdir)
+        spec = load_spec(path, rootdir=self.config.rootdir, target_packages=self.config.target_packages)
         first = self.features.get(spec.feature)
         if first is not None and first.file != spec.file:
             raise SpecError(
@@ -124,7 +124,9 @@ class AitestSession:
     # -- xdist ---------------------------------------------------------------------------------------
     def worker_payload(self) -> dict[str, Any]:
         """What a worker hands to the controller (plain data: it crosses a process boundary)."""
+        self._flush()
         return {
+            "notes": self.notes,
             "stats": self.runtime.stats.to_payload(),
             "used": self.runtime.used_keys(),
             "results": [r.to_dict() for r in self.results.values()],
@@ -134,6 +136,7 @@ class AitestSession:
         """On the controller: add a worker's payload."""
         results = [CaseResult.from_dict(r) for r in payload["results"]]
         self._absorb(payload["stats"], payload["used"], results)
+        self.notes.extend(note for note in payload["notes"] if note not in self.notes)
 
     def _absorb(self, stats: dict[str, Any], used: dict[str, list[str]], results: Iterable[CaseResult]) -> None:
         self.totals.merge(stats)
@@ -142,8 +145,17 @@ class AitestSession:
         self.all_results.extend(results)
 
     # -- finish --------------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        """Write what is still pending (recordings, embeddings): at the end, also of an interrupted run."""
+        try:
+            self.runtime.flush()
+        except AitestError as error:
+            where = f"{error.location}: " if error.location else ""
+            self.notes.append(f"aitest error: recordings not written: {where}{error.message}")
+
     def finish(self) -> None:
         """The controller or a lone process: its own results join the workers', then prune and report."""
+        self._flush()
         self._absorb(self.runtime.stats.to_payload(), self.runtime.used_keys(), self.results.values())
         if self.options.mode.prunes:
             self._prune()
@@ -180,7 +192,8 @@ class AitestSession:
         self.notes.append(f"aitest run report: {shown} ({len(document['cases'])} results)")
 
     @property
-    def failed_to_report(self) -> bool:
+    def failed(self) -> bool:
+        """Something the run should have written was not (a recording, the report): the run must not pass."""
         return any(note.startswith("aitest error:") for note in self.notes)
 
     def unused(self) -> int:

@@ -11,19 +11,25 @@ from urllib.request import url2pathname
 from aitest.checks.base import Check, CheckContext, CheckResult, CheckSetup, not_json
 from aitest.checks.registry import register
 from aitest.errors import Location, SpecError
+from aitest.util.files import Unreadable, read_text
+from aitest.util.text import cut
+
+MAX_SCHEMA_BYTES = 10_000_000
 
 _VALIDATORS: dict[str, Any] = {}  # compiled once per schema (file path + mtime, or inline text)
 
 
 def load_schema_file(path: Path, location: Location) -> Any:
     """Read a JSON (or YAML) schema file; errors point into that file."""
-    if not path.is_file():
+    try:
+        text = read_text(path, limit=MAX_SCHEMA_BYTES)
+    except Unreadable as why:
+        reason = "not found" if str(why) == "is not found" else str(why)
         raise SpecError(
-            f"schema file '{path}' not found",
+            f"schema file '{cut(str(path), 120)}' {reason}",
             location=location,
             hint="schema paths are relative to the spec file",
-        )
-    text = path.read_text(encoding="utf-8")
+        ) from None
     if path.suffix in (".yaml", ".yml"):
         from aitest.spec.yaml_loader import load_yaml
 
@@ -34,6 +40,13 @@ def load_schema_file(path: Path, location: Location) -> Any:
         raise SpecError(
             f"invalid JSON in schema file: {exc.msg}", location=Location(str(path), exc.lineno, exc.colno)
         ) from None
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:  # missing, or a name the filesystem refuses: load_schema_file says which
+        return 0
 
 
 def _file_uri(path: Path) -> str:
@@ -112,7 +125,7 @@ class Schema(Check):
         super().__init__(value, options, setup)
         if isinstance(value, str):
             path = (setup.spec_dir / value).resolve()
-            key = f"{path}:{path.stat().st_mtime_ns}" if path.is_file() else str(path)
+            key = f"{path}:{_mtime(path)}"
             if key not in _VALIDATORS:
                 schema = load_schema_file(path, setup.location)
                 _VALIDATORS[key] = compile_schema(

@@ -73,9 +73,20 @@ class ModelRuntime:
         pending.update(t for e in entries.values() for t in (e.response, e.response.strip()))
 
     def after_case(self) -> None:
-        """Write what this case recorded, so a crash later loses nothing."""
+        """Write what the session has recorded, when enough has gathered (see RecordingStore.flush)."""
         if self._store is not None:
             self.stats.recorded += self._store.flush()
+        if "embedder" in self.__dict__:
+            self.embedder.save(force=False)
+
+    def flush(self) -> None:
+        """At the end of the session, and when it is interrupted: write everything still pending."""
+        try:
+            if self._store is not None:
+                self.stats.recorded += self._store.flush(force=True)
+        finally:
+            if "embedder" in self.__dict__:
+                self.embedder.save()
 
     def used_keys(self) -> dict[str, list[str]]:
         """Per feature that called a model: the recorded entries this process used."""

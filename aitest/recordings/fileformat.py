@@ -1,27 +1,38 @@
-"""The recording file: YAML, stably ordered, written atomically; a corrupt file is an error, never rewritten."""
+"""The recording file: YAML, stably ordered, read strictly; a corrupt file is an error, never rewritten."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from aitest.errors import Location, RecordingError
-from aitest.recordings.entry import Entry
-from aitest.util.files import make_cache_dir, write_atomic
+from aitest.errors import Location, RecordingError, SpecError
+from aitest.recordings.entry import Entry, Request
+from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
+from aitest.util.files import Unreadable, make_cache_dir, read_text, write_atomic
+from aitest.util.text import type_word
 
 FORMAT_VERSION = 1
+MAX_RECORDING_BYTES = 512_000_000
 _HEADER = (
     "# aitest recording of feature '{feature}': model calls and their responses.\n"
     "# Written by aitest (--aitest-record); review it like code. Format version {version}.\n"
 )
+_TOP = ("version", "feature", "entries", "entry_count")
+_FIELDS = ("key", "model", "gguf_sha256", "run", "request", "response", "latency_ms", "tokens")
+_REQUIRED = ("key", "model", "run", "request", "response", "latency_ms")
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line text as YAML block scalars, so diffs of recorded outputs read line by line."""
+    """Multi-line text as YAML block scalars, so diffs of recorded outputs read line by line; no anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a recording holds plain copies: never `&id001` / `*id001`
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -31,78 +42,200 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _str)
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def sort_key(entry: Entry) -> tuple[str, str, int, str]:
     return (entry.request.text(), entry.model["model"], entry.run, entry.key)
 
 
-def dump(feature: str, entries: dict[str, Entry]) -> str:
+def dump(feature: str, entries: dict[str, Entry], texts: dict[str, str] | None = None) -> str:
+    """The file's text. Each entry is rendered once and kept in ``texts`` (by key): a file that grows
+    by a few entries is not rendered again whole (the pure-Python emitter is the slow part)."""
+    texts = {} if texts is None else texts
     ordered = sorted(entries.values(), key=sort_key)
-    body = {
-        "version": FORMAT_VERSION,
-        "feature": feature,
-        "entries": [e.to_yaml_dict() for e in ordered],
-        "entry_count": len(ordered),
-    }
-    text = yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-    return _HEADER.format(feature=feature, version=FORMAT_VERSION) + text
+    items = []
+    for entry in ordered:
+        if entry.key not in texts:
+            texts[entry.key] = _yaml([entry.to_yaml_dict()])  # as the same item renders inside `entries:`
+        items.append(texts[entry.key])
+    body = "entries:\n" + "".join(items) if items else "entries: []\n"
+    head = _yaml({"version": FORMAT_VERSION, "feature": feature})
+    return _HEADER.format(feature=feature, version=FORMAT_VERSION) + head + body + _yaml({"entry_count": len(ordered)})
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A recording as read: its entries, and the sha256 of its bytes (what a later writer compares with)."""
+
+    entries: dict[str, Entry]
+    digest: str
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
 
 
 def read(path: Path, shown: str, *, cache_dir: Path | None = None) -> dict[str, Entry]:
-    """Entries of a recording file; RecordingError naming the file for anything malformed.
+    """Entries of a recording file; RecordingError naming the file (and line) for anything malformed."""
+    return load(path, shown, cache_dir=cache_dir).entries
 
-    With ``cache_dir``, the parsed file is kept as JSON keyed by the file's sha256: YAML parsing
-    is the slow part of a replay, and an unchanged file is then parsed once.
-    """
-    if cache_dir is None:
-        return _parse(path, shown)
-    raw = path.read_bytes()
-    cached = cache_dir / f"{hashlib.sha256(raw).hexdigest()}.json"
+
+def load(path: Path, shown: str, *, cache_dir: Path | None = None) -> Loaded:
+    """Read and check a recording. With ``cache_dir``, the parsed file is kept as JSON keyed by the
+    sha256 of its bytes: YAML parsing is the slow part of a replay, and an unchanged file is parsed once."""
     try:
-        return {e["key"]: Entry.from_yaml_dict(e) for e in json.loads(cached.read_text(encoding="utf-8"))}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # no cache yet, or a damaged one: parse the recording itself
-    entries = _parse(path, shown)
-    make_cache_dir(cache_dir)
-    write_atomic(cached, json.dumps([e.to_yaml_dict() for e in entries.values()]))
-    return entries
-
-
-def _parse(path: Path, shown: str) -> dict[str, Entry]:
-    hint = f"restore it from version control (git checkout -- {shown}), or delete it and record again"
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        raise RecordingError(f"corrupt recording: {exc.problem}", location=where, hint=hint) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RecordingError(f"unreadable recording: {exc}", location=Location(shown), hint=hint) from None
-    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
-        raise RecordingError("corrupt recording: no format version", location=Location(shown, 1, 1), hint=hint)
-    if data["version"] > FORMAT_VERSION:
+        text = read_text(path, limit=MAX_RECORDING_BYTES)
+    except Unreadable as why:
         raise RecordingError(
-            f"recording format version {data['version']} is newer than this aitest understands ({FORMAT_VERSION})",
+            f"unreadable recording: the file {why}", location=Location(shown), hint=_hint(shown)
+        ) from None
+    digest = digest_of(text.encode("utf-8"))
+    cached = cache_dir / f"{digest}.json" if cache_dir is not None else None
+    if cached is not None:
+        try:
+            return Loaded({e["key"]: Entry.from_yaml_dict(e) for e in json.loads(cached.read_text("utf-8"))}, digest)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # no cache yet, or a damaged one: parse the recording itself
+    entries = parse(text, shown)
+    if cached is not None:
+        make_cache_dir(cached.parent)
+        write_atomic(cached, json.dumps([e.to_yaml_dict() for e in entries.values()]))
+    return Loaded(entries, digest)
+
+
+def _hint(shown: str) -> str:
+    return f"restore it from version control (git checkout -- {shown}), or delete it and record again"
+
+
+def parse(text: str, shown: str) -> dict[str, Entry]:
+    """The entries of a recording's text, every field checked: a wrong type is an error with its line,
+    never a value replayed as its Python repr."""
+    try:
+        data, positions = load_yaml(text, shown, what="recording")
+    except SpecError as error:
+        raise RecordingError(
+            f"corrupt recording: {error.message}", location=error.location, hint=_hint(shown)
+        ) from None
+    version = data.get("version") if isinstance(data, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RecordingError("corrupt recording: no format version", location=Location(shown, 1, 1), hint=_hint(shown))
+    if version > FORMAT_VERSION:
+        raise RecordingError(
+            f"recording format version {version} is newer than this aitest understands ({FORMAT_VERSION})",
             location=Location(shown, 1, 1),
             hint="upgrade aitest (pip install -U aitest)",
         )
+    assert isinstance(data, dict)
+    unknown = [key for key in data if key not in _TOP]
+    if unknown:
+        raise RecordingError(
+            f"corrupt recording: unknown key '{unknown[0]}'", location=positions.of((unknown[0],), key=True),
+            hint=_hint(shown),
+        )  # fmt: skip
     raw_entries = data.get("entries")
-    if not isinstance(raw_entries, list) or data.get("entry_count") != len(raw_entries):
+    count = data.get("entry_count")
+    if not isinstance(raw_entries, list) or isinstance(count, bool) or count != len(raw_entries):
         raise RecordingError(
             "truncated recording: its entry_count does not match its entries",
             location=Location(shown),
-            hint=hint,
+            hint=_hint(shown),
         )
     entries: dict[str, Entry] = {}
     for i, raw in enumerate(raw_entries):
-        try:
-            entry = Entry.from_yaml_dict(raw)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise RecordingError(
-                f"corrupt recording: entry {i + 1} is malformed ({exc})", location=Location(shown), hint=hint
-            ) from None
+        entry = _Fields(raw, ("entries", i), positions, shown).entry()
         entries[entry.key] = entry
     return entries
+
+
+class _Fields:
+    """One entry of a recording, checked field by field."""
+
+    def __init__(self, raw: Any, at: DocPath, positions: Positions, shown: str) -> None:
+        self.raw, self.at, self.positions, self.shown = raw, at, positions, shown
+
+    def fail(self, message: str, *path: str | int, key: bool = False) -> RecordingError:
+        where = self.positions.of((*self.at, *path), key=key)
+        return RecordingError(f"corrupt recording: entry {int(self.at[-1]) + 1}: {message}", location=where,
+                              hint=_hint(self.shown))  # fmt: skip
+
+    def entry(self) -> Entry:
+        raw = self.raw
+        if not isinstance(raw, dict):
+            raise self.fail(f"an entry must be a mapping, not {type_word(raw)}")
+        for name in raw:
+            if name not in _FIELDS:
+                raise self.fail(f"unknown field '{name}' (written by a newer aitest?)", name, key=True)
+        for name in _REQUIRED:
+            if name not in raw:
+                raise self.fail(f"missing field '{name}'")
+        model = raw["model"]
+        if (
+            not isinstance(model, dict)
+            or set(model) != {"provider", "model"}
+            or not all(isinstance(v, str) for v in model.values())
+        ):
+            raise self.fail("'model' must be a mapping of provider and model, both text", "model")
+        tokens = raw.get("tokens") or {}
+        if not isinstance(tokens, dict) or not set(tokens) <= {"prompt", "completion"}:
+            raise self.fail("'tokens' must be a mapping of prompt and completion", "tokens")
+        for name in ("prompt", "completion"):
+            value = tokens.get(name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise self.fail(f"'tokens.{name}' must be a whole number or empty, not {type_word(value)}", "tokens")
+        sha = raw.get("gguf_sha256")
+        if sha is not None and not isinstance(sha, str):
+            raise self.fail(f"'gguf_sha256' must be text, not {type_word(sha)}", "gguf_sha256")
+        return Entry(
+            key=self.text("key"),
+            model=dict(model),
+            request=self.request(),
+            run=self.count("run"),
+            response=self.text("response"),
+            latency_ms=self.milliseconds(),
+            prompt_tokens=tokens.get("prompt"),
+            completion_tokens=tokens.get("completion"),
+            gguf_sha256=sha,
+        )
+
+    def text(self, name: str) -> str:
+        value = self.raw[name]
+        if not isinstance(value, str):
+            raise self.fail(f"'{name}' must be text, not {type_word(value)}", name)
+        return value
+
+    def count(self, name: str) -> int:
+        value = self.raw[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.fail(f"'{name}' must be a whole number from 0, not {type_word(value)}", name)
+        return value
+
+    def milliseconds(self) -> float:
+        value = self.raw["latency_ms"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            shown = "nan" if isinstance(value, float) and math.isnan(value) else type_word(value)
+            raise self.fail(f"'latency_ms' must be a number of milliseconds, not {shown}", "latency_ms")
+        return float(value)
+
+    def request(self) -> Request:
+        req = self.raw["request"]
+        if not isinstance(req, dict) or req.get("kind") not in ("complete", "chat"):
+            raise self.fail("'request' must be a mapping with kind complete or chat", "request")
+        allowed = {"kind", "params", "prompt" if req["kind"] == "complete" else "messages"}
+        extra = [k for k in req if k not in allowed]
+        if extra:
+            raise self.fail(f"unknown field 'request.{extra[0]}'", "request", extra[0], key=True)
+        params = req.get("params") or {}
+        if not isinstance(params, dict):
+            raise self.fail("'request.params' must be a mapping", "request", "params")
+        if req["kind"] == "complete":
+            if not isinstance(req.get("prompt"), str):
+                raise self.fail(f"'request.prompt' must be text, not {type_word(req.get('prompt'))}", "request")
+            return Request("complete", prompt=req["prompt"], params=dict(params))
+        messages = req.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise self.fail("'request.messages' must be a list of messages", "request")
+        return Request("chat", messages=[dict(m) for m in messages], params=dict(params))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aitest.recordings.entry import Entry, Request
@@ -20,12 +20,49 @@ def _params_diff(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
     return out
 
 
-def _closeness(entry: Entry, model: dict[str, str], request: Request, run: int) -> tuple[int, float, int]:
-    """Same model first, then the most similar request, then the same run index."""
-    same_model = int(entry.model == model)
-    same_run = int(entry.run == run)
-    text = difflib.SequenceMatcher(None, entry.request.text(), request.text(), autojunk=False)
-    return same_model, text.quick_ratio() and text.ratio(), same_run
+def _extent(same: Callable[[int], bool], limit: int) -> int:
+    """The largest k <= limit for which same(k) holds, same() being true up to a point (binary search)."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if same(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _shared(a: str, b: str) -> tuple[int, int]:
+    """How many characters two texts share at their start, and then at their end."""
+    prefix = _extent(lambda k: a[:k] == b[:k], min(len(a), len(b)))
+    suffix = _extent(lambda k: a[len(a) - k :] == b[len(b) - k :], min(len(a), len(b)) - prefix)
+    return prefix, suffix
+
+
+def _similarity(a: str, b: str) -> float:
+    """The share of the longer text that both have at their start and end: right for prompts made from one
+    template, and cheap whatever their length (a few slice comparisons, where a full diff is quadratic)."""
+    if a == b:
+        return 1.0
+    prefix, suffix = _shared(a, b)
+    return (prefix + suffix) / max(len(a), len(b))
+
+
+def _closeness(entry: Entry, model: dict[str, str], request: Request, run: int) -> tuple[int, float, int, int]:
+    """Same model first, then the most similar request, then the same run index, then the closest length."""
+    text, now = entry.request.text(), request.text()
+    return int(entry.model == model), _similarity(text, now), int(entry.run == run), -abs(len(text) - len(now))
+
+
+def _around_difference(recorded: str, now: str, context: int = 120) -> tuple[str, str, str]:
+    """Long texts cut to where they differ, with a note of what was left out as the same."""
+    if max(len(recorded), len(now)) <= 2000:
+        return recorded, now, ""
+    prefix, suffix = _shared(recorded, now)
+    start = max(0, prefix - context)
+    tail = max(0, suffix - context)
+    note = f"(the first {start} and the last {tail} characters are the same, and not shown)" if start or tail else ""
+    return recorded[start : len(recorded) - tail], now[start : len(now) - tail], note
 
 
 def describe_miss(
@@ -59,9 +96,7 @@ def describe_miss(
     if nearest.request.kind != request.kind:
         lines.append(f"    call differs: recorded {nearest.request.kind}(), now {request.kind}()")
     elif nearest.request.text() != request.text():
-        lines.append("    prompt differs:")
-        lines.extend(
-            "      " + line
-            for line in unified_diff(nearest.request.text(), request.text(), labels=("recorded", "now"), limit=10)
-        )
+        recorded, now, note = _around_difference(nearest.request.text(), request.text())
+        lines.append(f"    prompt differs: {note}" if note else "    prompt differs:")
+        lines.extend("      " + line for line in unified_diff(recorded, now, labels=("recorded", "now"), limit=10))
     return "\n".join(lines), flag

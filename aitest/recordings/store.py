@@ -1,22 +1,18 @@
-"""Recording files of a session: loaded on first use, new entries merged in under a lock after each case."""
+"""Recording files of a session: loaded on first use, new entries merged in under a lock, in batches."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitest.errors import RecordingError
 from aitest.recordings import fileformat
 from aitest.recordings.entry import Entry
-from aitest.util.files import make_cache_dir, write_atomic
+from aitest.util.files import check_lock, locked, write_atomic
 
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
+BATCH = 64  # entries; a flush also waits for half as many new entries as the file holds, so writes stay O(N)
+FLUSH_SECONDS = 5.0  # but no entry waits longer than this to be written (a killed run loses at most these)
 
 
 @dataclass
@@ -32,7 +28,9 @@ class FeatureRecording:
     used: set[str] = field(default_factory=set)
     _entries: dict[str, Entry] | None = None
     _error: RecordingError | None = None
-    _stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the file as read
+    _digest: str | None = None  # sha256 of the file's bytes as last read or written by this process
+    _texts: dict[str, str] = field(default_factory=dict)  # each entry as rendered YAML, by key
+    _last_flush: float = field(default_factory=time.monotonic)
 
     def entries(self) -> dict[str, Entry]:
         """Entries on disk (plus this process's new ones); raises RecordingError for a corrupt file."""
@@ -40,9 +38,11 @@ class FeatureRecording:
             raise self._error
         if self._entries is None:
             try:
-                self._stamp = _stamp(self.path)
-                exists = self.path.exists()
-                self._entries = fileformat.read(self.path, self.shown, cache_dir=self.parsed_dir) if exists else {}
+                if self.path.exists() or self.path.is_symlink():
+                    loaded = fileformat.load(self.path, self.shown, cache_dir=self.parsed_dir)
+                    self._entries, self._digest = loaded.entries, loaded.digest
+                else:
+                    self._entries, self._digest = {}, None
             except RecordingError as error:
                 self._error = error
                 raise
@@ -55,48 +55,65 @@ class FeatureRecording:
 
     def refresh(self) -> None:
         """Forget what was read if the file changed since (another worker wrote to it)."""
-        if self._entries is not None and _stamp(self.path) != self._stamp:
+        if self._entries is not None and self._current_digest() != self._digest:
             self._entries = None
+
+    def _current_digest(self) -> str | None:
+        try:
+            return fileformat.digest_of(self.path.read_bytes()) if self.path.is_file() else None
+        except OSError:
+            return None
 
     def get(self, key: str) -> Entry | None:
         return self.pending.get(key) or self.entries().get(key)
 
     def put(self, entry: Entry) -> None:
-        self.pending[entry.key] = entry
-
-    def flush(self) -> int:
-        """Merge pending entries into the file: locked, re-read, atomic. A corrupt file is left alone.
-
-        Returns how many entries were written.
-        """
+        """Keep a new entry for the next write. The file it will go into must be sound now: a corrupt file
+        or a planted lock link fails the case that records, not the end of the run."""
         if not self.pending:
-            return 0
-        from filelock import FileLock
+            check_lock(self.lock_path)
+            self.entries()
+        self.pending[entry.key] = entry
+        self._texts.pop(entry.key, None)  # re-recorded: render it again
 
-        make_cache_dir(self.lock_path.parent)
-        with FileLock(str(self.lock_path)):
-            if self._entries is not None and self._error is None and _stamp(self.path) == self._stamp:
-                current = dict(self._entries)  # nobody wrote since we read or wrote: skip parsing it again
+    def due(self) -> bool:
+        """Enough new entries (or waiting long enough) for a write that keeps recording O(N) overall."""
+        if not self.pending:
+            return False
+        on_disk = len(self._entries or {})
+        return len(self.pending) >= max(BATCH, on_disk // 2) or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+
+    def flush(self, *, force: bool = False) -> int:
+        """Merge pending entries into the file: locked, re-read if another process wrote, atomic.
+
+        A corrupt file is left alone. Without ``force``, only when ``due``. Returns how many entries were written.
+        """
+        if not self.pending or not (force or self.due()):
+            return 0
+        with locked(self.lock_path):
+            if self._entries is not None and self._error is None and self._current_digest() == self._digest:
+                current = dict(self._entries)  # nobody wrote since we read or wrote: no need to parse it again
             else:
-                current = fileformat.read(self.path, self.shown) if self.path.exists() else {}
+                self._entries, self._error = None, None
+                current = dict(self.entries())
             current.update(self.pending)
-            write_atomic(self.path, fileformat.dump(self.feature, current))
-            self._entries, self._stamp = current, _stamp(self.path)
+            text = fileformat.dump(self.feature, current, self._texts)
+            write_atomic(self.path, text)
+            self._entries, self._digest = current, fileformat.digest_of(text.encode("utf-8"))
         written = len(self.pending)
         self.pending.clear()
+        self._last_flush = time.monotonic()
         return written
 
     def prune(self, keep: set[str]) -> int:
         """Keep only ``keep`` (what `rewrite` ran); returns how many entries were removed."""
         if not self.path.exists():
             return 0
-        from filelock import FileLock
-
-        with FileLock(str(self.lock_path)):
+        with locked(self.lock_path):
             current = fileformat.read(self.path, self.shown)
             kept = {k: e for k, e in current.items() if k in keep}
             if len(kept) != len(current):
-                write_atomic(self.path, fileformat.dump(self.feature, kept))
+                write_atomic(self.path, fileformat.dump(self.feature, kept, self._texts))
         return len(current) - len(kept)
 
 
@@ -130,5 +147,5 @@ class RecordingStore:
             )
         return self.files[feature]
 
-    def flush(self) -> int:
-        return sum(recording.flush() for recording in self.files.values())
+    def flush(self, *, force: bool = False) -> int:
+        return sum(recording.flush(force=force) for recording in self.files.values())

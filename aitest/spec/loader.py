@@ -14,6 +14,9 @@ from aitest.spec.target import check_vars, resolve_target
 from aitest.spec.template import template_vars
 from aitest.spec.validate import check_name, validate_structure
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
+from aitest.util.files import Unreadable, read_text
+
+MAX_SPEC_BYTES = 10_000_000  # a spec is written by people; data goes in files of cases
 
 
 def display_path(path: Path, rootdir: Path) -> str:
@@ -23,19 +26,22 @@ def display_path(path: Path, rootdir: Path) -> str:
         return str(path)
 
 
-def load_spec(path: Path, *, rootdir: Path) -> Spec:
-    """Load one spec file; raises SpecError / SpecErrors naming file:line:col for every problem."""
+def load_spec(path: Path, *, rootdir: Path, target_packages: tuple[str, ...] = ()) -> Spec:
+    """Load one spec file; raises SpecError / SpecErrors naming file:line:col for every problem.
+
+    ``target_packages`` are packages outside ``rootdir`` that targets may name.
+    """
     name = display_path(path, rootdir)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"the file is not UTF-8 text ({exc.reason})", location=Location(name, 1, 1)) from None
+        text = read_text(path, limit=MAX_SPEC_BYTES)
+    except Unreadable as why:
+        raise SpecError(f"the file {why}", location=Location(name, 1, 1)) from None
     data, positions = load_yaml(text, name)
     normalize_promptfoo(data, positions)
     errors = validate_structure(data, positions)
     if errors:
         raise errors[0] if len(errors) == 1 else SpecErrors(errors)
-    return _Builder(path, data, positions, rootdir, text.splitlines()).spec()
+    return _Builder(path, data, positions, rootdir, text.splitlines(), target_packages).spec()
 
 
 def normalize_promptfoo(data: Any, positions: Positions) -> None:
@@ -48,8 +54,9 @@ def normalize_promptfoo(data: Any, positions: Positions) -> None:
     known = all_checks()
     for base, items in lists:
         for i, item in enumerate(items if isinstance(items, list) else []):
-            if isinstance(item, dict) and item.get("type") in known and not any(k in known for k in item):
-                kind = item.pop("type")
+            kind = item.get("type") if isinstance(item, dict) else None
+            if isinstance(kind, str) and kind in known and not any(k in known for k in item):
+                del item["type"]
                 item[kind] = item.pop("value", None)
                 path = (*base, i)
                 kind_path, type_path, value_path = (*path, kind), (*path, "type"), (*path, "value")
@@ -75,9 +82,16 @@ class _Builder:
     """Semantic validation while building the typed Spec."""
 
     def __init__(
-        self, file: Path, data: dict[str, Any], positions: Positions, rootdir: Path, lines: list[str] | None = None
+        self,
+        file: Path,
+        data: dict[str, Any],
+        positions: Positions,
+        rootdir: Path,
+        lines: list[str] | None = None,
+        target_packages: tuple[str, ...] = (),
     ) -> None:
         self.file, self.data, self.pos, self.rootdir = file, data, positions, rootdir
+        self.target_packages = target_packages
         self.spec_dir = file.parent
         self.lines = lines or []
 
@@ -91,7 +105,7 @@ class _Builder:
             )
         target = None
         if "target" in d:
-            target = resolve_target(d["target"], self.pos.of(("target",)), self.rootdir)
+            target = resolve_target(d["target"], self.pos.of(("target",)), self.rootdir, self.target_packages)
         expect = self.checks(("expect",))
         cases = self.cases(target)
         if "prompt" in d:

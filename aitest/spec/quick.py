@@ -14,9 +14,16 @@ from typing import Any
 _IGNORED = {"description", "title", "$schema", "$defs", "$id"}
 
 
+def ecma_pattern(pattern: str) -> str:
+    """A JSON Schema (ECMA-262) pattern for Python's `re`: a final `$` ends the text, as it does in ECMA."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
+
+
 @cache
 def _pattern(text: str) -> re.Pattern[str]:
-    return re.compile(text)
+    return re.compile(ecma_pattern(text))
 
 
 def _is_type(value: Any, kind: str) -> bool:
@@ -33,7 +40,7 @@ def _is_type(value: Any, kind: str) -> bool:
     if isinstance(value, bool):
         return False
     if kind == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return isinstance(value, int)  # 2.0 is not a whole number to a YAML author, whatever JSON Schema says
     return kind == "number" and isinstance(value, (int, float))
 
 

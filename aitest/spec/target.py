@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import sys
 import traceback
@@ -11,15 +12,20 @@ from typing import Any
 
 from aitest.errors import Location, SpecError
 from aitest.spec.model import Target
-from aitest.util.text import did_you_mean
+from aitest.util.text import cut, did_you_mean
 
 
-def resolve_target(text: str, location: Location, rootdir: Path) -> Target:
-    """Import the target from the project (the rootdir is importable); SpecError when it cannot be."""
+def resolve_target(text: str, location: Location, rootdir: Path, packages: tuple[str, ...] = ()) -> Target:
+    """Import the target from the project (the rootdir is importable); SpecError when it cannot be.
+
+    A target must be the project's own code (a module under ``rootdir``) or in one of ``packages``
+    (`[tool.aitest] target_packages`): a YAML file must never be able to call `os:system`.
+    """
     module_name, _, func_name = text.partition(":")
     root = str(rootdir)
     if root not in sys.path:
         sys.path.insert(0, root)
+    _check_own_code(text, module_name, location, rootdir, packages)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -42,6 +48,42 @@ def resolve_target(text: str, location: Location, rootdir: Path) -> Target:
     if not callable(function):
         raise SpecError(f"target '{text}' is not callable", location=location)
     return Target(text, function, "model" in _parameters(function), location)
+
+
+def _check_own_code(text: str, module_name: str, location: Location, rootdir: Path, packages: tuple[str, ...]) -> None:
+    """Refuse a target outside the project before anything of it is imported."""
+    top = module_name.split(".")[0]
+    if top in packages:
+        return
+    try:
+        found = importlib.util.find_spec(top)  # locates a top-level module without running it
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        return  # not importable at all: the import below says so
+    places = [found.origin] if found.origin and found.origin not in ("built-in", "frozen") else []
+    places += list(found.submodule_search_locations or [])
+    outside = [p for p in places if not _inside_project(Path(p), rootdir)]
+    if places and not outside:
+        return
+    where = "built into Python" if not places else f"at {cut(outside[0], 120)}"
+    raise SpecError(
+        f"target '{text}' is not the project's own code (module '{top}' is {where})",
+        location=location,
+        hint=f"targets are modules under the project root {rootdir}, or in packages listed in "
+        "[tool.aitest] target_packages",
+    )
+
+
+def _inside_project(path: Path, rootdir: Path) -> bool:
+    """Under the project root, but not in an environment kept there (.venv/lib/.../site-packages)."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(rootdir.resolve()):
+        return False
+    prefixes = {Path(p).resolve() for p in (sys.prefix, sys.exec_prefix, sys.base_prefix)}
+    if any(resolved.is_relative_to(prefix) for prefix in prefixes):
+        return False
+    return not {"site-packages", "dist-packages"} & set(resolved.parts)
 
 
 def _import_failed(module_name: str, exc: BaseException, location: Location) -> SpecError:

@@ -6,10 +6,10 @@ from functools import cache
 from typing import Any
 
 from aitest.errors import SpecError
-from aitest.spec.quick import quick_valid
+from aitest.spec.quick import ecma_pattern, quick_valid
 from aitest.spec.schema import check_schemas, spec_schema
 from aitest.spec.yaml_loader import DocPath, Positions
-from aitest.util.text import did_you_mean
+from aitest.util.text import cut, did_you_mean, type_word
 
 _TYPE_WORDS = {
     "array": "a list",
@@ -34,31 +34,35 @@ def _structure_schema() -> dict[str, Any]:
 
 
 @cache
-def _structure_validator() -> Any:
-    from jsonschema import Draft202012Validator
+def _validator_class() -> Any:
+    """Draft 2020-12 as YAML authors expect it: 2.0 is not a whole number, and `$` ends the text
+    (Python's `$` would also match before a final newline, letting "evil\\n" pass as a name)."""
+    import re
 
-    return Draft202012Validator(_structure_schema())
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
+
+    def whole_number(_checker: Any, instance: Any) -> bool:
+        return isinstance(instance, int) and not isinstance(instance, bool)
+
+    def pattern(validator: Any, rule: str, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and not re.search(ecma_pattern(rule), instance):
+            yield ValidationError(f"{cut(repr(instance), 80)} does not match {rule!r}")
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", whole_number)
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, validators={"pattern": pattern}, type_checker=checker
+    )
+
+
+@cache
+def _structure_validator() -> Any:
+    return _validator_class()(_structure_schema())
 
 
 @cache
 def _check_validator(name: str) -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(check_schemas()[name])
-
-
-def _type_name(value: Any) -> str:
-    for name, kind in (
-        ("true or false", bool),
-        ("a whole number", int),
-        ("a number", float),
-        ("text", str),
-        ("a list", list),
-        ("a mapping", dict),
-    ):
-        if isinstance(value, kind):
-            return name
-    return "empty"
+    return _validator_class()(check_schemas()[name])
 
 
 def _label(path: DocPath) -> str:
@@ -92,17 +96,18 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
     if validator == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         words = " or ".join(_TYPE_WORDS[w] for w in wanted)
-        return SpecError(f"{_label(path)} must be {words}, not {_type_name(instance)}", location=where)
+        return SpecError(f"{_label(path)} must be {words}, not {type_word(instance)}", location=where)
     if validator == "enum":
         options = [str(o) for o in schema["enum"]]
         guess = did_you_mean(str(instance), options)
-        return SpecError(f"{_label(path)} must be one of {', '.join(options)}, not {instance!r}{guess}", location=where)
+        shown = cut(repr(instance), 80)
+        return SpecError(f"{_label(path)} must be one of {', '.join(options)}, not {shown}{guess}", location=where)
     if validator == "pattern":
         key = next((p for p in reversed(path) if isinstance(p, str)), "")
         return SpecError(
-            f"{_label(path)} {instance!r} is not allowed", location=where, hint=_PATTERN_HINTS.get(key, "")
+            f"{_label(path)} {cut(repr(instance), 80)} is not allowed", location=where, hint=_PATTERN_HINTS.get(key, "")
         )
-    return SpecError(f"{_label(path)}: {error.message}", location=where)
+    return SpecError(f"{_label(path)}: {cut(error.message)}", location=where)
 
 
 def validate_structure(data: Any, positions: Positions) -> list[SpecError]:
@@ -110,7 +115,7 @@ def validate_structure(data: Any, positions: Positions) -> list[SpecError]:
     if not isinstance(data, dict):
         return [
             SpecError(
-                f"a spec must be a mapping of keys (feature, cases, ...), not {_type_name(data)}",
+                f"a spec must be a mapping of keys (feature, cases, ...), not {type_word(data)}",
                 location=positions.of(()),
             )
         ]
@@ -164,7 +169,7 @@ def validate_check_item(item: Any, path: DocPath, positions: Positions) -> list[
     if not isinstance(item, dict):
         return [
             SpecError(
-                f"a check must be a mapping such as '- contains: text', not {_type_name(item)}",
+                f"a check must be a mapping such as '- contains: text', not {type_word(item)}",
                 location=positions.of(path),
             )
         ]

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from aitest.errors import Location, SpecError
+from aitest.util.text import cut
 
 DocPath = tuple[str | int, ...]  # keys and list indices from the document root
 
@@ -47,8 +48,18 @@ class Positions:
         return Location(self.file, line, col)
 
 
-def load_yaml(text: str, file: str) -> tuple[Any, Positions]:
-    """Parse one YAML document; returns plain Python data and its positions."""
+MAX_DEPTH = 100  # levels of nesting: far beyond any spec, well inside Python's recursion limit
+MAX_ALIAS_VALUES = 100_000  # values that YAML aliases may add by repeating their anchors (and 10 per value written)
+MAX_VALUES = 2_000_000  # values of one document
+
+
+def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positions]:
+    """Parse one YAML document; returns plain Python data and its positions.
+
+    Bounded whatever the input: nesting, and what aliases may add by expansion, are limited before
+    anything is built (an "alias bomb" is an error at once, in bounded memory). ``what`` names the
+    document in messages. Errors are SpecError with the file, line and column.
+    """
     positions = Positions(file)
     loader = _Loader(text)
     try:
@@ -58,24 +69,79 @@ def load_yaml(text: str, file: str) -> tuple[Any, Positions]:
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
         problem = exc.problem or exc.context or "malformed YAML"
         raise SpecError(f"malformed YAML: {problem}", location=where, hint="check indentation and quoting") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"malformed YAML: {exc}", location=Location(file)) from None
+    except yaml.YAMLError as exc:  # the reader: control characters, bad encodings (it knows the character's index)
+        position = getattr(exc, "position", None)
+        where = _location_of(text, position, file) if isinstance(position, int) else Location(file)
+        reason = getattr(exc, "reason", None) or str(exc)
+        raise SpecError(
+            f"malformed YAML: {reason}", location=where, hint="remove the character, or write it escaped in quotes"
+        ) from None
     finally:
         loader.dispose()
     if node is None:
         raise SpecError(
             "the file is empty", location=Location(file, 1, 1), hint="a spec needs at least `feature` and `cases`"
         )
-    return _Builder(loader, positions).build(node, ()), positions
+    builder = _Builder(loader, positions, what=what)
+    builder.measure(node, 0, set())
+    return builder.build(node, ()), positions
+
+
+def _location_of(text: str, index: int, file: str) -> Location:
+    line = text.count("\n", 0, index) + 1
+    return Location(file, line, index - (text.rfind("\n", 0, index) + 1) + 1)
 
 
 class _Builder:
-    def __init__(self, loader: Any, positions: Positions) -> None:
+    def __init__(self, loader: Any, positions: Positions, *, what: str) -> None:
         self.loader = loader
         self.positions = positions
+        self.what = what
+        self.sizes: dict[int, int] = {}  # node id -> values it expands to
+        self.repeated = 0  # values added by aliases
 
     def where(self, node: yaml.Node) -> Location:
         return Location(self.positions.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def measure(self, node: Any, depth: int, ancestors: set[int]) -> int:
+        """The number of values ``node`` expands to; refuses deep nesting, self-reference and alias bombs."""
+        key = id(node)
+        if key in ancestors:
+            raise SpecError(
+                "a YAML alias refers to itself (or to a value that contains it)",
+                location=self.where(node),
+                hint="an alias (*name) must refer to an anchor (&name) outside it",
+            )
+        if key in self.sizes:  # a node reached again: through an alias
+            self.repeated += self.sizes[key]
+            if self.repeated > MAX_ALIAS_VALUES + 10 * len(self.sizes):
+                raise SpecError(
+                    f"the {self.what} expands to more than {MAX_ALIAS_VALUES} values through YAML aliases",
+                    location=self.where(node),
+                    hint="an alias (*name) repeats its anchor's whole value; use fewer or smaller ones",
+                )
+            return self.sizes[key]
+        if depth > MAX_DEPTH:
+            raise SpecError(f"values are nested more than {MAX_DEPTH} levels deep", location=self.where(node))
+        size = 1
+        if node.id in ("mapping", "sequence"):
+            ancestors.add(key)
+            if node.id == "mapping":
+                self.flatten(node)
+            children = [part for pair in node.value for part in pair] if node.id == "mapping" else node.value
+            size += sum(self.measure(child, depth + 1, ancestors) for child in children)
+            ancestors.discard(key)
+        self.sizes[key] = size
+        if len(self.sizes) > MAX_VALUES:
+            raise SpecError(f"the {self.what} holds more than {MAX_VALUES} values", location=self.where(node))
+        return size
+
+    def flatten(self, node: Any) -> None:
+        """Merge keys (`<<: *defaults`) into the mapping, as YAML defines them."""
+        try:
+            yaml.SafeLoader.flatten_mapping(self.loader, node)
+        except yaml.MarkedYAMLError as exc:
+            raise SpecError(f"malformed YAML: {exc.problem}", location=self.where(node)) from None
 
     def build(self, node: Any, path: DocPath) -> Any:
         # node.id, not isinstance: yaml's C composer keeps the node classes of its first import
@@ -88,15 +154,21 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if node.tag not in _SAFE_SCALAR_TAGS:
             raise self.bad_tag(node)
-        value = yaml.SafeLoader.construct_object(self.loader, node)
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # dates stay text: a spec compares strings, not datetimes
-        return value
+        try:
+            return yaml.SafeLoader.construct_object(self.loader, node)
+        except (ValueError, KeyError, TypeError, OverflowError):  # e.g. `!!int abc`, `!!bool maybe`
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            raise SpecError(
+                f"{cut(repr(node.value), 80)} is not a valid {tag}",
+                location=self.where(node),
+                hint="remove the tag, or write a value of its type",
+            ) from None
 
     def mapping(self, node: Any, path: DocPath) -> dict[str, Any]:
         if node.tag != _MAP_TAG:
             raise self.bad_tag(node)
-        yaml.SafeLoader.flatten_mapping(self.loader, node)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.id != "scalar" or key_node.tag not in _SAFE_SCALAR_TAGS:
@@ -104,7 +176,7 @@ class _Builder:
             key = str(key_node.value)
             if key in result:
                 raise SpecError(
-                    f"duplicate key '{key}'",
+                    f"duplicate key '{cut(key, 80)}'",
                     location=self.where(key_node),
                     hint="each key may appear once in a mapping; remove or rename one",
                 )
@@ -117,5 +189,5 @@ class _Builder:
         return SpecError(
             f"YAML tag '{str(node.tag).replace('tag:yaml.org,2002:', '!!')}' is not allowed",
             location=self.where(node),
-            hint="specs are plain data: remove the tag (it is never executed)",
+            hint=f"{self.what}s are plain data: remove the tag (it is never executed)",
         )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+from aitest.errors import AitestError
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -56,3 +59,46 @@ def make_cache_dir(folder: Path) -> None:
             if not ignore.exists():
                 ignore.write_text("# created by aitest: a cache, not for version control\n*\n")
             break
+
+
+def check_lock(lock_path: Path) -> None:
+    """A lock file must not be a link: opening it to lock would write wherever the link points."""
+    if lock_path.is_symlink():
+        raise AitestError(
+            f"{lock_path} is a symbolic link; aitest does not write through links",
+            hint=f"remove it (it only serves as a lock): rm {lock_path}",
+        )
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock (a file beside the others in .aitest_cache/locks) across processes."""
+    from filelock import FileLock
+
+    make_cache_dir(lock_path.parent)
+    check_lock(lock_path)
+    with FileLock(str(lock_path)):
+        yield
+
+
+class Unreadable(Exception):
+    """A file aitest was given cannot be read as text. ``str()`` says why as a predicate:
+    "is not a regular file", "is not found", "is not UTF-8 text (...)", "cannot be read: ..."."""
+
+
+def read_text(path: Path, *, limit: int) -> str:
+    """A user's text file, refused unless it is a regular file of at most ``limit`` bytes of UTF-8.
+
+    A folder, a FIFO or a device (a hang, or endless bytes) is never opened for reading.
+    """
+    try:
+        if not path.is_file():
+            raise Unreadable("is not a regular file" if path.exists() else "is not found")
+        size = path.stat().st_size
+        if size > limit:
+            raise Unreadable(f"is {size / 1e6:.0f} MB, more than the {limit / 1e6:.0f} MB aitest reads")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None

@@ -16,12 +16,36 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+MAX_LINE = 300  # characters of one printed line
+
+
+def cut(text: str, limit: int = MAX_LINE) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
 def unified_diff(before: str, after: str, *, labels: tuple[str, str], limit: int = 12) -> list[str]:
-    """A short unified diff (one line of context) of two multi-line texts, cut after ``limit`` lines."""
+    """A short unified diff (one line of context) of two multi-line texts, cut after ``limit`` lines
+    of at most MAX_LINE characters each."""
     lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), *labels, lineterm="", n=1))
     if len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)"]
-    return lines
+    return [cut(line) for line in lines]
+
+
+def type_word(value: object) -> str:
+    """What kind of value this is, in words a product owner reads ("a whole number", "text", ...)."""
+    for name, kind in (
+        ("true or false", bool),
+        ("a whole number", int),
+        ("a number", float),
+        ("text", str),
+        ("a list", list),
+        ("a mapping", dict),
+    ):
+        if isinstance(value, kind):
+            return name
+    return "empty" if value is None else type(value).__name__
 
 
 def first_line(text: str, limit: int = 200) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from aitest.models.profile import Profile
 
 MAX_DELAY = 8.0  # seconds: the cap on backoff and on a server's Retry-After
+MAX_BODY = 64_000_000  # bytes of one answer
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # what a Bearer token may hold: visible ASCII
 
 
 def _import_httpx() -> ModuleType:
@@ -93,6 +96,14 @@ class OpenAIProvider(Provider):
         return self._call("/chat/completions", {"model": self.model, "messages": messages}, params)
 
     def _call(self, path: str, body: dict[str, Any], params: dict[str, Any]) -> Completion:
+        try:
+            return self._exchange(path, body, params)
+        except ModelError:
+            raise
+        except Exception as exc:  # never a traceback: its frames hold the request's headers (the key)
+            raise self._error(f"{self._at(self.base_url + path)} failed: {type(exc).__name__}", "") from None
+
+    def _exchange(self, path: str, body: dict[str, Any], params: dict[str, Any]) -> Completion:
         url, headers = self.base_url + path, self._headers()
         body.update({k: params[k] for k in SAMPLING if params.get(k) is not None})
         schema = params.get("json_schema")
@@ -107,16 +118,29 @@ class OpenAIProvider(Provider):
         self._raise_for_status(url, response)
         return self._completion(url, response)
 
-    def _headers(self) -> dict[str, str]:
+    def _key(self) -> str | None:
+        """The API key without the line break `echo` adds; None when the profile names no variable."""
         if not self.api_key_env:
+            return None
+        return (os.environ.get(self.api_key_env) or "").strip()
+
+    def _headers(self) -> dict[str, str]:
+        key = self._key()
+        if key is None:
             return {}
-        key = os.environ.get(self.api_key_env)
+        variable = f"environment variable {self.api_key_env} (api_key_env of model profile '{self.profile_name}')"
         if not key:
             raise ModelError(
-                f"environment variable {self.api_key_env} (api_key_env of model profile '{self.profile_name}') "
-                "is not set",
+                f"{variable} is not set",
                 location=self.location,
                 hint="export it, or remove api_key_env for a server without authentication",
+            )
+        if not _HEADER_SAFE.fullmatch(key):  # the value is never shown, not even in part
+            raise ModelError(
+                f"{variable} holds a character that an HTTP header cannot carry "
+                "(a space, a line break, a control or non-ASCII character)",
+                location=self.location,
+                hint=f"set {self.api_key_env} to the key alone",
             )
         return {"Authorization": f"Bearer {key}"}
 
@@ -128,18 +152,18 @@ class OpenAIProvider(Provider):
         while True:
             retry_after = None
             try:
-                response = self._client.post(url, json=body, headers=headers)
+                response = self._post(url, body, headers)
             except httpx.TimeoutException:
                 if attempt >= self.retries:
                     message = f"{self._at(url)} did not answer within {self.timeout:g} s"
                     raise self._error(message, "raise `timeout` in the profile") from None
             except httpx.ConnectError as exc:
                 refused = "refused" in str(exc).lower()
-                reason = "connection refused; is the server running?" if refused else str(exc)
+                reason = "connection refused; is the server running?" if refused else self._mask(str(exc))
                 raise self._error(f"cannot connect to {self._at(self.base_url)}: {reason}", "check base_url") from None
             except httpx.HTTPError as exc:
                 raise self._error(
-                    f"{self._at(url)} failed: {type(exc).__name__}: {exc}", "is the server healthy?"
+                    f"{self._at(url)} failed: {type(exc).__name__}: {self._mask(str(exc))}", "is the server healthy?"
                 ) from None
             else:
                 status = response.status_code
@@ -148,6 +172,22 @@ class OpenAIProvider(Provider):
                 retry_after = response.headers.get("retry-after")
             time.sleep(self._delay(attempt, retry_after))
             attempt += 1
+
+    def _post(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        """POST and read the whole answer within `timeout` seconds: httpx's timeout bounds each read, so a
+        server that drips a byte at a time would otherwise hold the run for as long as it likes."""
+        import httpx
+
+        deadline = time.monotonic() + self.timeout
+        with self._client.stream("POST", url, json=body, headers=headers) as response:
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the whole answer took longer than the timeout", request=response.request)
+                if len(content) > MAX_BODY:
+                    raise self._error(f"{self._at(url)} answered more than {MAX_BODY // 1_000_000} MB", "")
+        return httpx.Response(response.status_code, headers=response.headers, content=bytes(content))
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         """The server's numeric Retry-After, else exponential backoff; both capped at MAX_DELAY."""
@@ -173,15 +213,19 @@ class OpenAIProvider(Provider):
             choice = data["choices"][0]
             text = choice["message"]["content"] if "message" in choice else choice["text"]
             usage = data.get("usage") or {}
-            return Completion(text or "", usage.get("prompt_tokens"), usage.get("completion_tokens"))
+            return Completion(self._mask(text or ""), usage.get("prompt_tokens"), usage.get("completion_tokens"))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             what = f"a response that is not an OpenAI-compatible completion: {self._snippet(response.text)}"
             raise self._error(f"{self._at(url)} returned {what}", "is base_url the server's /v1 root?") from None
 
     def _snippet(self, text: str) -> str:
         """The first 200 characters of a body on one line, with the API key masked should a server echo it."""
-        key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        return " ".join((text.replace(key, "***") if key else text).split())[:200]
+        return " ".join(self._mask(text).split())[:200]
+
+    def _mask(self, text: str) -> str:
+        """``text`` with the API key replaced by ***: a server that echoes it reaches no message or recording."""
+        key = self._key()
+        return text.replace(key, "***") if key else text
 
     def _at(self, url: str) -> str:
         return f"{url} (model profile '{self.profile_name}')"
