@@ -242,12 +242,17 @@ def _parse_cache(text: str) -> dict[str, Vector]:
 
 def _merge_cache(path: Path, new: dict[str, Vector], locks: Path) -> None:
     """Add ``new`` to a cache file: locked (the lock lives in .aitest_cache, never beside a committed file)."""
-    make_cache_dir(path.parent)  # under .aitest_cache it ignores itself in git
     name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    with locked(locks / f"embeddings-{name}.lock"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            merged = _read_cache(path, strict=False)
-        merged.update(new)
-        lines = [json.dumps({"sha256": k, "vector": _encode_vector(v)}) for k, v in sorted(merged.items())]
-        write_atomic(path, "\n".join(lines) + "\n")
+    try:
+        make_cache_dir(path.parent)  # under .aitest_cache it ignores itself in git
+        with locked(locks / f"embeddings-{name}.lock"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                merged = _read_cache(path, strict=False)
+            merged.update(new)
+            lines = [json.dumps({"sha256": k, "vector": _encode_vector(v)}) for k, v in sorted(merged.items())]
+            write_atomic(path, "\n".join(lines) + "\n")
+    except OSError as exc:
+        raise RecordingError(
+            f"cannot write the embedding cache: {exc.strerror or exc}", location=Location(str(path))
+        ) from None

@@ -1,0 +1,133 @@
+"""Mutated specs and recordings, as an attacker or a careless editor makes them: for the fuzz test and its bench.
+
+`mutate(text, rng)` applies a few random edits to a valid file: broken syntax, YAML features (anchors,
+aliases, merge keys, tags), control characters and odd encodings, wrong types, huge and deeply nested
+values, alias bombs. Driven by a `random.Random`, so Hypothesis (which supplies and shrinks it) and a
+plain seeded loop generate the same kinds of input.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+TOKENS = [
+    "&a ", "*a", "*nope", "<<: *a", "!!int ", "!!bool ", "!!float ", "!!binary ", "!!python/object:os.system ",
+    "!!set ", "!!omap ", "!custom ", "[", "]", "{", "}", ": ", "- ", "\t", "'", '"', "#", "|", ">", "? ", "%YAML 1.2\n",
+    "---\n", "...\n", "\x00", "\x01", "\x1b", "\x7f", "\ufeff", "\u2028", "é", "\U0001f600", "\ud800", "2.0", "-1",
+    "1e309", ".nan", ".inf", "null", "~", "yes", "no", "0x1F", "0o7", "2024-01-01", "true", "&b [*a, *a, *a]",
+]  # fmt: skip
+VALUES = [
+    "2.0", "-5", "0", "1e309", ".nan", "null", "[]", "{}", "[1, [2, [3]]]", "yes", "'evil\\n'", '"evil\\n"',
+    "!!int abc", "!!bool maybe", "!!binary aGk=", "{type: [contains], value: x}", "*a", "&a [*a]",
+    "x" * 300, "../../etc/passwd", "/dev/zero", "a" * 300 + ".json", "os:system", "subprocess:getoutput",
+    "{'$ref': 'http://example.com/s.json'}", "'\\d+'", '"\\d+"',
+]  # fmt: skip
+BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+)
+
+
+def _lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def mutate(text: str, rng: random.Random, edits: int | None = None) -> str:
+    """A few random edits of ``text``."""
+    for _ in range(edits if edits is not None else rng.randint(1, 4)):
+        lines = _lines(text)
+        kind = rng.randrange(11)
+        i = rng.randrange(len(lines))
+        if kind == 0 and text:  # a character inserted, replaced or deleted
+            pos = rng.randrange(len(text))
+            op = rng.randrange(3)
+            char = rng.choice([*TOKENS[27:40], "x", " ", "\n", ":", "-"])
+            text = text[:pos] + (char if op < 2 else "") + text[pos + (op > 0) :]
+            continue
+        if kind == 1:
+            lines.pop(i)
+        elif kind == 2:
+            lines.insert(i, lines[rng.randrange(len(lines))])
+        elif kind == 3:
+            j = rng.randrange(len(lines))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind == 4:  # a token inside a line
+            pos = rng.randint(0, len(lines[i]))
+            lines[i] = lines[i][:pos] + rng.choice(TOKENS) + lines[i][pos:]
+        elif kind == 5 and ": " in lines[i]:  # a value replaced
+            head = lines[i].split(": ", 1)[0]
+            lines[i] = f"{head}: {rng.choice(VALUES)}"
+        elif kind == 6:  # indentation shifted
+            lines[i] = " " * rng.choice([1, 2, 3, 4, 8]) + lines[i] if rng.random() < 0.5 else lines[i].lstrip()
+        elif kind == 7 and ": " in lines[i]:  # deep nesting
+            depth = rng.choice([50, 101, 700, 2000])
+            lines[i] = lines[i].split(": ", 1)[0] + ": " + "[" * depth + "]" * depth
+        elif kind == 8 and ": " in lines[i]:  # a huge value
+            lines[i] = (
+                lines[i].split(": ", 1)[0] + ": " + rng.choice(["y" * 1_000_000, "1" * 5000, "'" + "z" * 200_000 + "'"])
+            )
+        elif kind == 9:  # an alias bomb at the top level, used somewhere
+            text = BOMB + text.replace(": ", ": *f #", 1) if rng.random() < 0.5 else BOMB + text
+            continue
+        elif kind == 10:  # a line cut short (a truncated file)
+            lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
+            if rng.random() < 0.3:
+                lines = lines[: i + 1]
+        text = "\n".join(lines)
+    return text
+
+
+def spec_seeds() -> list[str]:
+    return [p.read_text() for p in sorted((REPO / "specs").glob("*.yaml"))] + [
+        'feature: p\nprompt: "Say {{ word }}"\nparams: {max_tokens: 4, temperature: 0}\n'
+        "determinism: {runs: 2, agree: exact}\ncases:\n  - id: a\n    vars: {word: hi}\n    expect:\n"
+        "      - contains: hi\n      - regex: '\\w+'\n        ignore_case: true\n      - {type: equals, value: hi}\n"
+    ]
+
+
+def recording_seeds() -> list[str]:
+    return [p.read_text() for p in sorted((REPO / "specs" / "__recordings__").glob("*.yaml"))]
+
+
+def project(root: Path) -> Path:
+    """A copy of the example project (specs, schemas, targets), where mutated specs are loaded."""
+    if not (root / "examples").exists():
+        shutil.copytree(REPO / "examples", root / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO / "specs" / "schemas", root / "specs" / "schemas")
+        (root / "pyproject.toml").write_text('[tool.aitest]\nspecs = ["specs"]\n')
+    return root / "specs"
+
+
+def load_spec_text(text: str, root: Path) -> str:
+    """Load one spec text as `aitest validate` and pytest's collection do: "ok" or "error" (our own error
+    type, with a location). Anything else raised is a traceback a user would see: the caller fails."""
+    from aitest.config import load_config
+    from aitest.errors import AitestError
+    from aitest.session import AitestSession
+
+    path = project(root) / "fuzz.yaml"
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        AitestSession(load_config(root)).load(path)
+    except AitestError:
+        return "error"
+    return "ok"
+
+
+def load_recording_text(text: str, root: Path) -> str:
+    """Read one recording text as a replay does: "ok" or "error" (RecordingError naming the file)."""
+    from aitest.errors import AitestError
+    from aitest.recordings import fileformat
+
+    path = root / "fuzz_recording.yaml"
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        fileformat.read(path, "fuzz_recording.yaml")
+    except AitestError:
+        return "error"
+    return "ok"
