@@ -26,6 +26,11 @@ os.environ.setdefault("AITEST_MODEL_CACHE", str(Path.home() / ".cache" / "aitest
 
 
 REPO = Path(__file__).resolve().parent.parent
+# "billion laughs": nine short lines whose aliases expand to 9**7 values (*g), in any YAML document
+ALIAS_BOMB = "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}' if prev else 'lol'] * 9)}]\n"
+    for prev, name in zip(["", "a", "b", "c", "d", "e", "f"], "abcdefg", strict=True)
+)
 
 
 def copy_examples(project: Project) -> None:

@@ -12,6 +12,8 @@ import random
 import shutil
 from pathlib import Path
 
+from conftest import ALIAS_BOMB
+
 REPO = Path(__file__).resolve().parent.parent
 
 TOKENS = [
@@ -26,11 +28,6 @@ VALUES = [
     "x" * 300, "../../etc/passwd", "/dev/zero", "a" * 300 + ".json", "os:system", "subprocess:getoutput",
     "{'$ref': 'http://example.com/s.json'}", "'\\d+'", '"\\d+"',
 ]  # fmt: skip
-BOMB = (
-    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-)
 
 
 def _lines(text: str) -> list[str]:
@@ -72,7 +69,7 @@ def mutate(text: str, rng: random.Random, edits: int | None = None) -> str:
                 lines[i].split(": ", 1)[0] + ": " + rng.choice(["y" * 1_000_000, "1" * 5000, "'" + "z" * 200_000 + "'"])
             )
         elif kind == 9:  # an alias bomb at the top level, used somewhere
-            text = BOMB + text.replace(": ", ": *f #", 1) if rng.random() < 0.5 else BOMB + text
+            text = ALIAS_BOMB + text.replace(": ", ": *f #", 1) if rng.random() < 0.5 else ALIAS_BOMB + text
             continue
         elif kind == 10:  # a line cut short (a truncated file)
             lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]

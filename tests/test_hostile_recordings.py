@@ -11,7 +11,7 @@ import pytest
 import yaml
 from llama_server import FakeServer, completion_body, fake_http_server
 
-from conftest import Project
+from conftest import ALIAS_BOMB, Project
 
 FIXTURES = (fake_http_server,)  # pytest finds it here; the tests take it by name
 RECORDING = "specs/__recordings__/bot.yaml"
@@ -79,17 +79,6 @@ def test_a_recording_with_wrong_types_is_an_error_never_replayed(
         assert (project.root / RECORDING).read_bytes() == damaged
 
 
-BOMB_ENTRY = """
-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
-e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
-f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
-"""
-
-
 @pytest.mark.parametrize("where", ["prompt", "response"])
 def test_an_alias_bomb_in_a_recording_is_refused_at_once(
     project: Project, fake_http_server: FakeServer, where: str
@@ -98,7 +87,7 @@ def test_an_alias_bomb_in_a_recording_is_refused_at_once(
     project.run("--aitest-record=once").assert_outcomes(passed=1)
     path = project.root / RECORDING
     text = path.read_text()
-    path.write_text(BOMB_ENTRY + text.replace(f"{where}: ", f"{where}: *g #", 1))
+    path.write_text(ALIAS_BOMB + text.replace(f"{where}: ", f"{where}: *g #", 1))
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"], cwd=project.root, capture_output=True, text=True,
         timeout=60,

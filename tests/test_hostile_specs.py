@@ -7,19 +7,9 @@ import sys
 
 import pytest
 
-from conftest import Project
+from conftest import ALIAS_BOMB, Project
 
-BOMB = """feature: bomb
-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
-e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
-f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
-h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
-cases: [*h]
-"""
+BOMB = "feature: bomb\n" + ALIAS_BOMB + "cases: [*g]\n"
 
 
 def validate(project: Project, timeout: float = 60) -> subprocess.CompletedProcess[str]:
