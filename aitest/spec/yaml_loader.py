@@ -82,9 +82,10 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
         raise SpecError(
             "the file is empty", location=Location(file, 1, 1), hint="a spec needs at least `feature` and `cases`"
         )
-    builder = _Builder(loader, positions, what=what)
-    builder.measure(node, 0, set())
-    return builder.build(node, ()), positions
+    builder = _Builder(loader, positions, what=what, merges="<<" in text)
+    if "&" in text:  # anchors, so maybe aliases: size the expansion before building anything
+        builder.measure(node, 0, set())
+    return builder.build(node, (), 0), positions
 
 
 def _location_of(text: str, index: int, file: str) -> Location:
@@ -93,11 +94,13 @@ def _location_of(text: str, index: int, file: str) -> Location:
 
 
 class _Builder:
-    def __init__(self, loader: Any, positions: Positions, *, what: str) -> None:
+    def __init__(self, loader: Any, positions: Positions, *, what: str, merges: bool) -> None:
         self.loader = loader
         self.positions = positions
         self.what = what
+        self.merges = merges  # the text has merge keys (`<<:`) to flatten
         self.sizes: dict[int, int] = {}  # node id -> values it expands to
+        self.flattened: set[int] = set()
         self.repeated = 0  # values added by aliases
 
     def where(self, node: yaml.Node) -> Location:
@@ -122,7 +125,7 @@ class _Builder:
                 )
             return self.sizes[key]
         if depth > MAX_DEPTH:
-            raise SpecError(f"values are nested more than {MAX_DEPTH} levels deep", location=self.where(node))
+            raise self.too_deep(node)
         size = 1
         if node.id in ("mapping", "sequence"):
             ancestors.add(key)
@@ -136,22 +139,32 @@ class _Builder:
             raise SpecError(f"the {self.what} holds more than {MAX_VALUES} values", location=self.where(node))
         return size
 
+    def too_deep(self, node: Any) -> SpecError:
+        return SpecError(f"values are nested more than {MAX_DEPTH} levels deep", location=self.where(node))
+
     def flatten(self, node: Any) -> None:
-        """Merge keys (`<<: *defaults`) into the mapping, as YAML defines them."""
+        """Merge keys (`<<: *defaults`) into the mapping, as YAML defines them (once per node)."""
+        if not self.merges or id(node) in self.flattened:
+            return
+        self.flattened.add(id(node))
         try:
             yaml.SafeLoader.flatten_mapping(self.loader, node)
         except yaml.MarkedYAMLError as exc:
             raise SpecError(f"malformed YAML: {exc.problem}", location=self.where(node)) from None
 
-    def build(self, node: Any, path: DocPath) -> Any:
+    def build(self, node: Any, path: DocPath, depth: int) -> Any:
         # node.id, not isinstance: yaml's C composer keeps the node classes of its first import
         self.positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.id == "mapping":
-            return self.mapping(node, path)
+            if depth > MAX_DEPTH:
+                raise self.too_deep(node)
+            return self.mapping(node, path, depth)
         if node.id == "sequence":
+            if depth > MAX_DEPTH:
+                raise self.too_deep(node)
             if node.tag != _SEQ_TAG:
                 raise self.bad_tag(node)
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if node.tag not in _SAFE_SCALAR_TAGS:
             raise self.bad_tag(node)
         if node.tag == "tag:yaml.org,2002:timestamp":
@@ -166,9 +179,10 @@ class _Builder:
                 hint="remove the tag, or write a value of its type",
             ) from None
 
-    def mapping(self, node: Any, path: DocPath) -> dict[str, Any]:
+    def mapping(self, node: Any, path: DocPath, depth: int) -> dict[str, Any]:
         if node.tag != _MAP_TAG:
             raise self.bad_tag(node)
+        self.flatten(node)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.id != "scalar" or key_node.tag not in _SAFE_SCALAR_TAGS:
@@ -182,7 +196,7 @@ class _Builder:
                 )
             key_path = (*path, key)
             self.positions.keys[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = self.build(value_node, key_path)
+            result[key] = self.build(value_node, key_path, depth + 1)
         return result
 
     def bad_tag(self, node: yaml.Node) -> SpecError:
