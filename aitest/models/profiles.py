@@ -20,6 +20,8 @@ BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
         "n_ctx": 2048,
         "chat_format": "gemma",
     },
+    # SmolLM2 135M Instruct (Q4_1): half Gemma's size; its GGUF carries its own chat template
+    "smollm2-135m": {"provider": "llama_cpp", "model_path": "bundled:smollm2-135m", "n_ctx": 2048},
 }
 DEFAULT_PROFILE = "gemma-270m"
 _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "number": (int, float), "bool": bool}
