@@ -95,9 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     p_schema = sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
     p_schema.add_argument("--report", action="store_true", help="print the JSON Schema of run reports instead")
     sub.add_parser("run", help="run the specs: pytest -m aitest, every further argument passed to pytest")
+    p_compare = sub.add_parser(
+        "compare", help="compare candidate models with a baseline, case by case, and gate the swap (docs/compare.md)"
+    )
+    from aitest.compare.command import add_arguments
+
+    add_arguments(p_compare)
     args = parser.parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "compare":
+        from aitest.compare.command import run
+
+        return run(args)
     return print_schema(report=args.report)
 
 

@@ -29,6 +29,7 @@ class CheckVerdict:
     path: str | None = None
     score: float | None = None
     detail: str = ""
+    critical: bool = False
 
     @property
     def label(self) -> str:
@@ -46,12 +47,16 @@ class CheckVerdict:
             "file": self.location.file,
             "line": self.location.line,
             "col": self.location.col,
+            "critical": self.critical,
         }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> CheckVerdict:
         location = Location(raw["file"], raw["line"], raw["col"])
-        return cls(raw["name"], raw["passed"], raw["message"], location, raw["path"], raw["score"], raw["detail"])
+        return cls(
+            raw["name"], raw["passed"], raw["message"], location, raw["path"], raw["score"], raw["detail"],
+            bool(raw.get("critical", False)),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class CaseResult:
     traceback: str = ""  # the user's frames, when the feature's own code raised
     reason: str = ""  # one line: why it did not pass (pytest's short summary, JUnit, reports)
     reason_location: Location | None = None  # where that reason is written in the spec
+    critical: bool = False  # aitest compare refuses a swap that makes it fail
     extra: dict[str, Any] = field(default_factory=dict)  # what later kinds of result add (e.g. properties)
 
     @property
@@ -150,6 +156,7 @@ class CaseResult:
             "reason": self.reason,
             "reason_at": _location_dict(self.reason_location) if self.reason_location else None,
             "owner": self.owner,
+            "critical": self.critical,
             "profile": self.profile,
             "model": self.model,
             "determinism": {"runs": self.planned_runs, "required": self.required, "agree": self.agree},
@@ -172,6 +179,7 @@ class CaseResult:
             kind=raw["kind"],
             nodeid=raw["nodeid"],
             owner=raw["owner"],
+            critical=bool(raw.get("critical", False)),
             profile=raw["profile"],
             model=raw["model"],
             agree=raw["determinism"]["agree"],

@@ -87,7 +87,8 @@ def _verdict(
     expectation: Expectation, passed: bool, message: str, score: float | None = None, detail: str = ""
 ) -> CheckVerdict:
     path = expectation.path.text if expectation.path is not None else None
-    return CheckVerdict(expectation.name, passed, message, expectation.location, path, score, detail)
+    location = expectation.location
+    return CheckVerdict(expectation.name, passed, message, location, path, score, detail, expectation.critical)
 
 
 def produce(spec: Spec, case: Case, client: ModelClient | None) -> Produced:
@@ -184,6 +185,7 @@ def _identity(spec: Spec, case: Case, runtime: ModelRuntime, det: Determinism, n
         "location": case.location,
         "nodeid": nodeid,
         "owner": spec.owner,
+        "critical": case.critical,
         "profile": profile.name if profile else None,
         "model": profile.identity() if profile else None,
         "agree": det.agree,

@@ -35,6 +35,7 @@ class AitestSession:
             config, self.options.mode, model_override=self.options.model, existing=self.options.existing
         )
         self.features: dict[str, Spec] = {}
+        self.gates: dict[str, dict[str, Any]] = {}  # each feature's `gate:` (for aitest compare), all processes
         self.expected: dict[str, Callable[[], CaseResult]] = {}  # items collected here: results if they never run
         self.results: dict[str, CaseResult] = {}  # this process's cases, by node id
         # what the whole session saw: this process's and every worker's (filled by merge and finish)
@@ -66,6 +67,7 @@ class AitestSession:
         if spec.needs_model:
             self.runtime.profile_for(spec)  # an unknown profile fails this spec at collection
         self.features[spec.feature] = spec
+        self.gates[spec.feature] = spec.gate
         return spec
 
     # -- per case ----------------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class AitestSession:
         self._flush()
         return {
             "notes": self.notes,
+            "gates": self.gates,
             "stats": self.runtime.stats.to_payload(),
             "used": self.runtime.used_keys(),
             "results": [r.to_dict() for r in self.results.values()],
@@ -137,6 +140,7 @@ class AitestSession:
         results = [CaseResult.from_dict(r) for r in payload["results"]]
         self._absorb(payload["stats"], payload["used"], results)
         self.notes.extend(note for note in payload["notes"] if note not in self.notes)
+        self.gates.update(payload["gates"])
 
     def _absorb(self, stats: dict[str, Any], used: dict[str, list[str]], results: Iterable[CaseResult]) -> None:
         self.totals.merge(stats)
@@ -181,7 +185,11 @@ class AitestSession:
         from aitest.reports.run_report import build_report, write_report
 
         document = build_report(
-            self.all_results, record_mode=self.options.mode.value, model_override=self.options.model
+            self.all_results,
+            record_mode=self.options.mode.value,
+            model_override=self.options.model,
+            gates=self.gates,
+            models=self._model_sizes(),
         )
         try:
             write_report(path, document)
@@ -190,6 +198,24 @@ class AitestSession:
             return
         shown = _shown(path, self.config.rootdir)
         self.notes.append(f"aitest run report: {shown} ({len(document['cases'])} results)")
+
+    def _model_sizes(self) -> dict[str, dict[str, Any]]:
+        """Each profile the results ran on: its identity and, where there is a file, its bytes."""
+        from aitest.models.profiles import all_profiles
+        from aitest.models.providers.registry import provider_type
+
+        try:
+            profiles = all_profiles(self.config)
+        except AitestError:
+            profiles = {}
+        models: dict[str, dict[str, Any]] = {}
+        for result in self.all_results:
+            if result.profile is None or result.model is None or result.profile in models:
+                continue
+            profile = profiles.get(result.profile)
+            size = provider_type(profile.provider).size(profile, self.config.rootdir) if profile else None
+            models[result.profile] = {**result.model, "bytes": size}
+        return models
 
     @property
     def failed(self) -> bool:
@@ -220,7 +246,9 @@ class AitestSession:
 
 def placeholder(spec: Spec, case: Case, nodeid: str) -> CaseResult:
     """The result of a case that pytest does not let run (skipped, or failed in setup)."""
-    return CaseResult(spec.feature, case.id, "skipped", case.location, nodeid=nodeid, owner=spec.owner)
+    return CaseResult(
+        spec.feature, case.id, "skipped", case.location, nodeid=nodeid, owner=spec.owner, critical=case.critical
+    )
 
 
 def existing_recordings(config: Config) -> list[str]:

@@ -16,8 +16,16 @@ from aitest.util.files import write_atomic
 REPORT_VERSION = 1
 
 
-def build_report(results: Iterable[CaseResult], *, record_mode: str, model_override: str | None) -> dict[str, Any]:
-    """The report document: metadata, the count of each outcome, and the cases in spec order."""
+def build_report(
+    results: Iterable[CaseResult],
+    *,
+    record_mode: str,
+    model_override: str | None,
+    gates: dict[str, dict[str, Any]] | None = None,
+    models: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The report document: metadata, the count of each outcome, each feature's gate, each model's
+    identity and size, and the cases in spec order."""
     from aitest import __version__
 
     ordered = sorted(results, key=lambda r: (r.location.file, r.location.line, r.id))
@@ -29,6 +37,8 @@ def build_report(results: Iterable[CaseResult], *, record_mode: str, model_overr
         "record_mode": record_mode,
         "model_override": model_override,
         "totals": {outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
+        "features": {name: {"gate": gate} for name, gate in sorted((gates or {}).items())},
+        "models": dict(sorted((models or {}).items())),
         "cases": [r.to_dict() for r in ordered],
     }
 
@@ -63,6 +73,7 @@ def report_schema() -> dict[str, Any]:
             "file": {"type": "string"},
             "line": {"type": "integer"},
             "col": {"type": "integer"},
+            "critical": {"type": "boolean", "description": "aitest compare refuses a swap that makes it fail"},
         },
         "required": ["name", "path", "passed", "score", "message", "detail", "file", "line", "col"],
         "additionalProperties": False,
@@ -105,6 +116,7 @@ def report_schema() -> dict[str, Any]:
             "reason": {"type": "string", "description": "one line: why it did not pass"},
             "reason_at": {"oneOf": [{"type": "null"}, _location()]},
             "owner": {"type": "string"},
+            "critical": {"type": "boolean", "description": "aitest compare refuses a swap that makes it fail"},
             "profile": {"type": ["string", "null"], "description": "the model profile; null when no model is called"},
             "model": {
                 "oneOf": [
@@ -169,6 +181,30 @@ def report_schema() -> dict[str, Any]:
                 "properties": {o: {"type": "integer", "minimum": 0} for o in OUTCOMES},
                 "required": list(OUTCOMES),
                 "additionalProperties": False,
+            },
+            "features": {
+                "type": "object",
+                "description": "each feature's `gate:` from its spec, for aitest compare",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"gate": {"type": "object"}},
+                    "required": ["gate"],
+                    "additionalProperties": False,
+                },
+            },
+            "models": {
+                "type": "object",
+                "description": "each model profile the cases ran on: its identity and file size",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "provider": {"type": "string"},
+                        "model": {"type": "string"},
+                        "bytes": {"type": ["integer", "null"], "minimum": 0, "description": "the GGUF's size"},
+                    },
+                    "required": ["provider", "model", "bytes"],
+                    "additionalProperties": False,
+                },
             },
             "cases": {"type": "array", "items": case},
         },

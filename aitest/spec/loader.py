@@ -73,9 +73,10 @@ def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_
             json_path = parse_path(item["path"])
         except PathSyntaxError as exc:
             raise SpecError(str(exc), location=positions.of((*path, "path"))) from None
-    options = {k: v for k, v in item.items() if k not in (name, "path")}
+    options = {k: v for k, v in item.items() if k not in (name, "path", "critical")}
     setup = CheckSetup(spec_dir, positions.of((*path, name)))
-    return Expectation(name, all_checks()[name](item[name], options, setup), json_path, positions.of(path))
+    check = all_checks()[name](item[name], options, setup)
+    return Expectation(name, check, json_path, positions.of(path), bool(item.get("critical", False)))
 
 
 class _Builder:
@@ -125,6 +126,7 @@ class _Builder:
             target=target,
             determinism=self.determinism(("determinism",)),
             model_location=self.pos.of(("model",)) if "model" in d else None,
+            gate=dict(d.get("gate", {})),
         )
 
     def cases(self, target: Any) -> tuple[Case, ...]:
@@ -150,6 +152,7 @@ class _Builder:
                     determinism=self.determinism(("cases", i, "determinism")),
                     location=location,
                     description=raw.get("description", ""),
+                    critical=bool(raw.get("critical", False)),
                 )
             )
         return tuple(cases)

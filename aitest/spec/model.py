@@ -21,6 +21,7 @@ class Expectation:
     check: Check
     path: JsonPath | None
     location: Location
+    critical: bool = False  # aitest compare refuses a swap that makes it fail
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Case:
     determinism: Determinism | None
     location: Location
     description: str = ""
+    critical: bool = False  # aitest compare refuses a swap that makes it fail
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Spec:
     target: Target | None = None
     determinism: Determinism | None = None
     model_location: Location | None = None
+    gate: dict[str, Any] = field(default_factory=dict)  # aitest compare's limits for this feature
 
     @cached_property
     def check_names(self) -> frozenset[str]:

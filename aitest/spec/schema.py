@@ -13,6 +13,28 @@ COMMON_OPTIONS: dict[str, dict[str, Any]] = {
         "type": "string",
         "description": "select a field of JSON output first: dotted keys and [n], e.g. items[0].sku",
     },
+    "critical": {
+        "type": "boolean",
+        "description": "aitest compare: a model swap that makes this check fail is refused, whatever the limits",
+    },
+}
+GATE = {
+    "type": "object",
+    "description": "aitest compare: how a model swap is judged for this feature (the command line wins)",
+    "properties": {
+        "max_regressions": {"type": "integer", "minimum": 0, "description": "cases that may regress (default 0)"},
+        "min_pass_rate": {"type": "number", "minimum": 0, "maximum": 1, "description": "the candidate's, at least"},
+        "min_agreement": {"type": "number", "minimum": 0, "maximum": 1, "description": "outputs like the baseline's"},
+        "allow_missing": {"type": "boolean", "description": "cases without evidence on a side do not fail the gate"},
+        "margin": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1,
+            "description": "a statistical verdict: pass when the pass rate is at most this much worse (95%)",
+        },
+        "allow_inconclusive": {"type": "boolean", "description": "with margin: an inconclusive verdict passes"},
+    },
+    "additionalProperties": False,
 }
 PARAMS = {
     "type": "object",
@@ -67,6 +89,10 @@ def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
             "vars": {"type": "object", "description": "keyword arguments of the target / template variables"},
             "expect": expect,
             "determinism": DETERMINISM,
+            "critical": {
+                "type": "boolean",
+                "description": "aitest compare: a model swap that makes this case fail is refused, whatever the limits",
+            },
         },
         "required": ["id"],
         "additionalProperties": False,
@@ -90,6 +116,7 @@ def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
             "output": {"enum": ["text", "json"], "description": "json: parse the output before checking"},
             "expect": expect,
             "determinism": DETERMINISM,
+            "gate": GATE,
             "cases": {"type": "array", "items": {"$ref": "#/$defs/case"}, "minItems": 1},
         },
         "required": ["feature", "cases"],

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from aitest.errors import AitestError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` through a temp file in the same folder, fsync, rename.
@@ -20,6 +23,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-{os.getpid()}-")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # as open() would create it (mkstemp makes it private)
         with open(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

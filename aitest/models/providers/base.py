@@ -41,6 +41,11 @@ class Provider(ABC):
     @abstractmethod
     def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion: ...
 
+    @classmethod
+    def size(cls, profile: Profile, rootdir: Path) -> int | None:
+        """The bytes of the model's file, where there is one, known without loading it (model selection)."""
+        return None
+
     def fingerprint(self) -> str | None:
         """The model file's content hash where there is one (GGUF sha256), else None."""
         return None

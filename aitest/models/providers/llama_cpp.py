@@ -55,6 +55,16 @@ class LlamaCppProvider(Provider):
             raise ModelError(f"llama.cpp could not load {path}: {exc}", location=profile.location) from None
         return cls(llama, path=path, sha256=sha256, profile=profile)
 
+    @classmethod
+    def size(cls, profile: Profile, rootdir: Path) -> int | None:
+        configured = str(profile.options.get("model_path", ""))
+        if configured.startswith("bundled:"):
+            from aitest.models.bundled import bundled_size
+
+            return bundled_size(configured.removeprefix("bundled:"))
+        path = (rootdir / os.path.expanduser(configured)).resolve()
+        return path.stat().st_size if path.is_file() else None
+
     def close(self) -> None:
         self.llama.close()
 
