@@ -76,7 +76,8 @@ def load_report(path: Path, shown: str) -> dict[str, Any]:
 
     from aitest.reports.run_report import report_schema
 
-    error = next(iter(Draft202012Validator(report_schema()).iter_errors(document)), None)
+    errors = list(Draft202012Validator(report_schema()).iter_errors(document))
+    error = min(errors, key=lambda e: len(e.absolute_path), default=None)  # the outermost problem first
     if error is not None:
         pointer = "/" + "/".join(str(p) for p in error.absolute_path)
         raise CompareError(f"{shown}: not a valid aitest run report: at {pointer}: {error.message[:200]}")

@@ -198,3 +198,141 @@ def markdown(comparison: Comparison) -> str:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def compare_schema() -> dict[str, Any]:
+    """The JSON Schema of compare.json (docs/compare.schema.json)."""
+    number = {"type": ["number", "null"]}
+    side_case = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "the profile or report this side came from"},
+            "outcome": {"type": "string", "description": "a run-report outcome, or absent"},
+            "output": {"description": "the first run's output"},
+            "latency_ms": number,
+            "reason": {"type": "string"},
+        },
+        "required": ["name", "outcome", "output", "latency_ms", "reason"],
+        "additionalProperties": False,
+    }
+    gate = {
+        "type": "object",
+        "properties": {"passed": {"type": "boolean"}, "reasons": {"type": "array", "items": {"type": "string"}}},
+        "required": ["passed", "reasons"],
+        "additionalProperties": False,
+    }
+    stats = {
+        "type": "object",
+        "properties": {
+            "cases": {"type": "integer"},
+            "passed": {"type": "integer"},
+            "pass_rate": number,
+            "low": {"type": "number"},
+            "high": {"type": "number"},
+            "p50": number,
+            "p95": number,
+            "tokens_per_s": number,
+        },
+        "required": ["cases", "passed", "pass_rate", "low", "high", "p50", "p95", "tokens_per_s"],
+    }
+    side = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "source": {"enum": ["profile", "report"]},
+            "models": {},
+            "gate": gate,
+        },
+        "required": ["name", "source", "models"],
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "aitest compare report",
+        "type": "object",
+        "properties": {
+            "aitest_compare": {"const": COMPARE_VERSION},
+            "created": {"type": "string", "format": "date-time"},
+            "gate": gate,
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "baseline": side,
+            "candidates": {"type": "array", "items": side, "minItems": 1},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "feature": {"type": "string"},
+                        "candidate": {"type": "string"},
+                        "counts": {
+                            "type": "object",
+                            "properties": {v: {"type": "integer", "minimum": 0} for v in ORDER},
+                            "required": list(ORDER),
+                        },
+                        "baseline": stats,
+                        "candidate_stats": stats,
+                        "p_value": {"type": "number", "minimum": 0, "maximum": 1},
+                        "p_adjusted": {"type": "number", "minimum": 0, "maximum": 1},
+                        "difference": {"type": "object", "required": ["value", "low", "high"]},
+                        "statistical": {"type": ["object", "null"]},
+                        "agreement": number,
+                        "limits": {"type": "object"},
+                        "gate": gate,
+                    },
+                    "required": [
+                        "feature",
+                        "candidate",
+                        "counts",
+                        "baseline",
+                        "candidate_stats",
+                        "p_value",
+                        "p_adjusted",
+                        "difference",
+                        "statistical",
+                        "agreement",
+                        "limits",
+                        "gate",
+                    ],
+                },
+            },
+            "selection": {"type": "object"},
+            "cases": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "feature": {"type": "string"},
+                        "id": {"type": "string"},
+                        "verdict": {"enum": list(ORDER)},
+                        "critical": {"type": "boolean"},
+                        "broken_critical": {"type": "array", "items": {"type": "string"}},
+                        "agreement": number,
+                        "baseline": side_case,
+                        "candidate": side_case,
+                    },
+                    "required": [
+                        "feature",
+                        "id",
+                        "verdict",
+                        "critical",
+                        "broken_critical",
+                        "agreement",
+                        "baseline",
+                        "candidate",
+                    ],
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "required": [
+            "aitest_compare",
+            "created",
+            "gate",
+            "notes",
+            "baseline",
+            "candidates",
+            "features",
+            "selection",
+            "cases",
+        ],
+        "additionalProperties": False,
+    }
