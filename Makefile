@@ -12,7 +12,9 @@ unexport PYTHONDONTWRITEBYTECODE
 # pytest exits 1 when cases fail: the demo shows failures as results, anything else is an error
 ACCEPT_FAILED_CASES = rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
-.PHONY: demo test lint bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +45,14 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --no-cache --check aitest tests bench examples conftest.py
 	$(BIN)/mypy aitest
 
-test: lint
+# Debian's Chromium for the browser test of compare.html (Playwright drives it; no browser is downloaded)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian's chromium for the browser test..."; \
+	  $(SUDO) apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: chromium could not be installed: the browser test skips (and fails with CI=true)"; }
+
+test: lint browser
 	$(BIN)/pytest -n 2 -p no:cacheprovider
 
 bench: $(VENV)/.installed

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-missing", action="store_true", default=None, help="missing cases do not fail")
     parser.add_argument("--margin", type=_share, metavar="D", help="a statistical verdict: at most D worse (95%%)")
     parser.add_argument("--allow-inconclusive", action="store_true", default=None, help="with --margin")
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", help="profile sides run at once (default: one per core, at most all sides)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
@@ -57,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(find_rootdir(Path.cwd()))
         if args.max_regressions is not None and args.max_regressions < 0:
             raise CompareError(f"--max-regressions={args.max_regressions}: give 0 or more")
-        baseline = _side(args.baseline, config, args)
-        candidates = [_side(name, config, args) for name in args.candidate]
+        baseline, *candidates = _sides([args.baseline, *args.candidate], config, args)
         similarity, embedder = _similarity(config, baseline, candidates)
         overrides = {
             "max_regressions": args.max_regressions,
@@ -79,25 +82,40 @@ def run(args: argparse.Namespace) -> int:
     return 0 if comparison.passed else 1
 
 
-def _side(name: str, config: Config, args: argparse.Namespace) -> Side:
+def _sides(names: list[str], config: Config, args: argparse.Namespace) -> list[Side]:
+    """Every side: reports read, profiles checked first, then run side by side (one process each, as many
+    at once as there are cores: replays of two profiles take about as long as one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    runs = [_side(name, config, args) for name in names]  # errors in names before anything runs
+    jobs = args.jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=max(1, min(len(runs), jobs))) as pool:
+        return list(pool.map(lambda run: run(), runs))
+
+
+def _side(name: str, config: Config, args: argparse.Namespace) -> Callable[[], Side]:
     """A report file or folder when the name is one; else a model profile, run on the specs."""
     path = Path(name)
     if path.exists():
-        return side_from_path(name, path)
+        side = side_from_path(name, path)
+        return lambda: side
     if name.endswith(".json") or os.sep in name:
         raise CompareError(f"{name}: no such report file or folder")
-    from aitest.models.profiles import all_profiles
+    from aitest.models.profiles import BUILTIN_PROFILES
     from aitest.util.text import did_you_mean
 
-    known = all_profiles(config)
+    # names only: the profile itself is checked by the pytest run, where a plugin may register its provider
+    known = sorted({*BUILTIN_PROFILES, *config.models})
     if name not in known:
         raise CompareError(
-            f"unknown model profile or report '{name}'{did_you_mean(name, list(known))}",
-            hint=f"profiles: {', '.join(sorted(known))}; or a report file written by pytest --aitest-report",
+            f"unknown model profile or report '{name}'{did_you_mean(name, known)}",
+            hint=f"profiles: {', '.join(known)}; or a report file written by pytest --aitest-report",
         )
     # the spec folders by default: a bare pytest would look in testpaths, which may not hold them
     paths = [str(Path(p).resolve()) for p in args.paths] or [str(p) for p in config.specs if p.exists()]
-    return side_from_profile(name, rootdir=config.rootdir, paths=paths, record=args.aitest_record, quiet=args.quiet)
+    return lambda: side_from_profile(
+        name, rootdir=config.rootdir, paths=paths, record=args.aitest_record, quiet=args.quiet
+    )
 
 
 def _similarity(config: Config, *sides: Side | list[Side]) -> tuple[Similarity | None, Any]:

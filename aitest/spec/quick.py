@@ -11,7 +11,7 @@ import re
 from functools import cache
 from typing import Any
 
-_IGNORED = {"description", "title", "$schema", "$defs", "$id"}
+_IGNORED = {"description", "title", "$schema", "$defs", "$id", "format"}  # format: an annotation in 2020-12
 
 
 def ecma_pattern(pattern: str) -> str:
@@ -111,4 +111,7 @@ def _object_valid(key: str, rule: Any, schema: dict[str, Any], value: dict[str, 
         return all(k in value for k in rule)
     if rule is False:
         return all(k in schema.get("properties", {}) for k in value)
-    return rule is True or rule == {}
+    if isinstance(rule, dict):  # a schema for the keys not in `properties`
+        known = schema.get("properties", {})
+        return all(quick_valid(rule, v, root) for k, v in value.items() if k not in known)
+    return rule is True
