@@ -31,14 +31,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	@echo "== 1/3 aitest validate: the example specs =="
+	@echo "== 1/4 aitest validate: the example specs =="
 	$(BIN)/aitest validate
 	@echo
-	@echo "== 2/3 live: the examples on the bundled Gemma 3 270M (llama.cpp in process; recordings untouched) =="
+	@echo "== 2/4 live: the examples on the bundled Gemma 3 270M (llama.cpp in process; recordings untouched) =="
 	$(BIN)/aitest run specs -v --tb=no -p no:cacheprovider --aitest-record=off; $(ACCEPT_FAILED_CASES)
 	@echo
-	@echo "== 3/3 replay: the same specs from the committed recordings (no model is loaded) =="
+	@echo "== 3/4 replay: the same specs from the committed recordings (no model is loaded) =="
 	$(BIN)/aitest run specs -v -p no:cacheprovider --aitest-record=none; $(ACCEPT_FAILED_CASES)
+	@echo
+	@echo "== 4/4 compare: SmolLM2 135M as a candidate for Gemma 3 270M, from the recordings of both =="
+	$(BIN)/aitest compare --baseline gemma-270m --candidate smollm2-135m --report-dir build/compare; $(ACCEPT_FAILED_CASES)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check --no-cache aitest tests bench examples conftest.py
