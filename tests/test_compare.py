@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from aitest.reports.compare_report import compare_schema
-from conftest import REPO, Project
+from conftest import REPO, Project, copy_examples
 
 # what each "model" answers per ticket: the feature's target reads the model's name from MODEL
 TARGET = """
@@ -319,3 +319,17 @@ def test_the_committed_compare_schema_is_current() -> None:
 
 def _cases(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [(c["id"], c["verdict"]) for c in report["cases"]]
+
+
+def test_a_profile_without_recordings_is_missing_not_a_crash(project: Project) -> None:
+    copy_examples(project)
+    result = aitest(project, "--baseline", "gemma-270m", "--candidate", "gemma-270m", "--report-dir", "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "note: baseline and candidate gemma-270m are the same model (llama_cpp bundled:gemma-3-270m)" in result.stdout
+    )
+    (project.root / "specs/__recordings__/ticket_triage.yaml").unlink()
+    missing = aitest(project, "--baseline", "gemma-270m", "--candidate", "smollm2-135m", "-q")
+    assert missing.returncode == 1
+    assert "ticket_triage: 5 case(s) missing on a side: no evidence" in missing.stdout
+    assert missing.stdout.count("missing   ticket_triage::") == 5

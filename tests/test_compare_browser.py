@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import REPO, Project
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # locally a machine without Chromium skips this test; in CI (where make test installs it) its absence fails
@@ -83,3 +83,24 @@ def test_the_html_report_renders_in_chromium(page_file: Path) -> None:
     assert charts == 2 and bars == 2  # pass rates of both models (0% too); no model time: no latency bars
     assert any("<script>alert('x')</script> & thanks" in cell for cell in cells)  # shown as text, never run
     assert "reports/a.json (baseline)" in selection
+
+
+def test_the_committed_sample_of_the_two_built_in_models_renders(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    sample = REPO / "docs" / "compare-sample.html"
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(sample.as_uri())
+        rows = page.locator("#cases tr.case").count()
+        bars = page.locator("figure.chart svg rect.bar").count()
+        smallest = page.locator("#selection td", has_text="smallest that meets the gate").count()
+        verdict = page.inner_text("#verdict")
+        browser.close()
+    assert errors == []
+    assert rows == 11 and bars == 12  # 3 features x 2 models, in both charts
+    assert smallest == 3
+    assert verdict == "GATE FAILED: gemma-270m (baseline) vs smollm2-135m: ticket_triage: 1 case(s) regressed"
