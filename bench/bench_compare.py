@@ -19,35 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-CONFTEST = """
-import json
+from instant import CONFTEST
 
-from aitest.models.providers.base import Completion, Provider
-from aitest.models.providers.registry import register
-
-
-@register
-class Instant(Provider):
-    name = "instant"
-    options = {"model": "str"}
-    required = ("model",)
-    model_option = "model"
-
-    @classmethod
-    def from_profile(cls, profile, rootdir=None):
-        return cls(profile.options["model"])
-
-    def __init__(self, model):
-        self.model = model
-
-    def complete(self, prompt, params):
-        n = int(prompt.rsplit(" ", 1)[-1])
-        category = "billing" if self.model == "a" or n % 10 else "account"  # b misses every tenth
-        return Completion(json.dumps({"category": category, "n": n}), 10, 4)
-
-    def chat(self, messages, params):
-        return Completion("{}", 10, 1)
-"""
 FEATURE = """
 def classify(ticket, model):
     return model.complete(f"Classify ticket {ticket}", max_tokens=16)

@@ -21,31 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-CONFTEST = """
-from aitest.models.providers.base import Completion, Provider
-from aitest.models.providers.registry import register
+from instant import CONFTEST
 
-
-@register
-class Instant(Provider):
-    name = "instant"
-    options = {"model": "str"}
-    required = ("model",)
-    model_option = "model"
-
-    @classmethod
-    def from_profile(cls, profile, rootdir=None):
-        return cls()
-
-    def complete(self, prompt, params):
-        return Completion("answer to " + prompt[-12:], 10, 3)
-
-    def chat(self, messages, params):
-        return Completion("ok", 10, 1)
-"""
 FEATURE = """
 def answer(question, model):
-    return model.complete(f"Please answer this question briefly: {question}", max_tokens=16)
+    return model.complete(f"Please answer question {question.split()[-1].rstrip('?')}", max_tokens=16)
 """
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
@@ -54,7 +34,7 @@ def make_project(root: Path, n: int) -> None:
     root.mkdir(parents=True)
     (root / "pyproject.toml").write_text(
         '[tool.aitest]\nspecs = ["specs"]\ndefault_model = "fast"\n\n'
-        '[tool.aitest.models.fast]\nprovider = "instant"\nmodel = "m"\n'
+        '[tool.aitest.models.fast]\nprovider = "instant"\nmodel = "a"\n'
     )
     (root / "conftest.py").write_text(CONFTEST)
     (root / "feature.py").write_text(FEATURE)
