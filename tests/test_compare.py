@@ -333,3 +333,58 @@ def test_a_profile_without_recordings_is_missing_not_a_crash(project: Project) -
     assert missing.returncode == 1
     assert "ticket_triage: 5 case(s) missing on a side: no evidence" in missing.stdout
     assert missing.stdout.count("missing   ticket_triage::") == 5
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--min-pass-rate", "0.6"], ["--min-agreement", "0.25"], ["--min-pass-rate", "0.5", "--min-agreement", "0.2"]],
+)
+def test_pass_rate_and_agreement_limits_that_hold_pass(sides: Project, flags: list[str]) -> None:
+    result = aitest(sides, "--baseline", "reports/a.json", "--candidate", "reports/b.json", "--max-regressions", "1",
+                    "--allow-missing", *flags)  # fmt: skip
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_critical_case_that_holds_passes(project: Project) -> None:
+    project.module("triage", TARGET)
+    write_report(project, "a", ["both_pass", "regress"], critical=("both_pass",))
+    write_report(project, "b", ["both_pass", "regress"], critical=("both_pass",))
+    result = aitest(project, "--baseline", "reports/a.json", "--candidate", "reports/b.json", "--max-regressions", "1")
+    assert result.returncode == 0, result.stdout
+
+
+RUNS = """
+import itertools, os
+
+_calls = itertools.count()
+
+def classify(ticket):
+    n = next(_calls)
+    # the candidate fails the first run of every fifth case: runs differ, cases do not fail whole
+    bad = os.environ["MODEL"] == "b" and int(ticket) % 5 == 0 and n % 3 == 0
+    return {"category": "nope" if bad else "billing"}
+"""
+
+
+def test_repeated_runs_count_one_by_one_resampled_by_case(project: Project) -> None:
+    from aitest.compare.stats import cluster_bootstrap
+
+    project.module("triage", RUNS)
+    rows = "\n".join(f"  - id: c{i}\n    vars: {{ticket: '{i}'}}" for i in range(20))
+    project.spec(
+        "specs/triage.yaml",
+        "feature: triage\ntarget: triage:classify\noutput: json\ndeterminism: {runs: 3, min_pass: 2}\n"
+        f"expect: [{{equals: billing, path: category}}]\ncases:\n{rows}\n",
+    )
+    for model in ("a", "b"):
+        os.environ["MODEL"] = model
+        project.run(f"--aitest-report=reports/{model}.json", "-p", "no:randomly")
+    result = aitest(project, "--baseline", "reports/a.json", "--candidate", "reports/b.json", "--margin", "0.2",
+                    "--report-dir", "out")  # fmt: skip
+    (feature,) = json.loads((project.root / "out/compare.json").read_text())["features"]
+    assert feature["counts"]["regressed"] == 0  # every case still passes 2 of its 3 runs
+    expected = cluster_bootstrap([(3, 3, 2, 3) if i % 5 == 0 else (3, 3, 3, 3) for i in range(20)])
+    assert feature["difference"] == {"value": expected.value, "low": expected.low, "high": expected.high}
+    assert feature["difference"]["value"] == pytest.approx(-4 / 60)
+    assert feature["statistical"] == {"verdict": "pass", "more_cases": 0}
+    assert result.returncode == 0
