@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
+from aitest.compare.stats import percentile
 from aitest.recordings.mode import RecordMode
 from aitest.stats import CallStats
 
 
 def latency_line(feature: str, values: list[float]) -> str:
-    ordered = sorted(values)
-    p50 = ordered[(len(ordered) - 1) // 2]
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    runs = "1 run" if len(ordered) == 1 else f"{len(ordered)} runs"
+    p50, p95 = percentile(values, 0.5) or 0.0, percentile(values, 0.95) or 0.0
+    runs = "1 run" if len(values) == 1 else f"{len(values)} runs"
     return f"aitest latency {feature}: p50 {p50:.0f} ms, p95 {p95:.0f} ms ({runs})"
 
 
