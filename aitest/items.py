@@ -14,7 +14,7 @@ from aitest.failure import format_case_failure
 from aitest.reports.junit import junit_properties
 from aitest.result import CaseResult
 from aitest.session import AitestSession, placeholder
-from aitest.spec.model import Case, Spec
+from aitest.spec.model import Case, Property, Spec
 
 
 class CaseFailed(Exception):
@@ -46,6 +46,8 @@ class SpecFile(pytest.File):
             return
         for case in spec.cases:
             yield CaseItem.from_parent(self, name=case.id, spec=spec, case=case)
+        for prop in spec.properties:
+            yield PropertyItem.from_parent(self, name=prop.id, spec=spec, prop=prop)
 
 
 def _failure_repr(item: pytest.Item, text: str, reason: str, location: Location) -> ReprExceptionInfo:
@@ -87,6 +89,38 @@ class CaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, self.case.location.line - 1, f"{self.spec.feature}::{self.case.id}"
+
+
+class PropertyItem(pytest.Item):
+    """One property of a spec: Hypothesis varies the cases' inputs and the invariant must hold of each output."""
+
+    def __init__(self, *, spec: Spec, prop: Property, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.prop = prop
+        self.add_marker("aitest")
+        self.extra_keyword_matches.add(spec.feature)
+        self.owner: AitestSession = self.parent.owner  # type: ignore[union-attr]
+        self.owner.expect(self.nodeid, partial(placeholder, spec, prop, self.nodeid))
+
+    def runtest(self) -> None:
+        result = self.owner.run_property(self.spec, self.prop, self.nodeid)
+        if self.config.getoption("xmlpath", None):
+            self.user_properties.extend(junit_properties(result))
+        if not result.passed:
+            raise CaseFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CaseFailed):
+            from aitest.properties.failure import format_property_failure
+
+            result = excinfo.value.result
+            text = format_property_failure(result, short=self.config.getoption("tbstyle", "auto") == "short")
+            return _failure_repr(self, text, result.reason, result.reason_location or result.location)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, self.prop.location.line - 1, f"{self.spec.feature}::{self.prop.id}"
 
 
 class SpecLoadFailed(Exception):

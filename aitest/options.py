@@ -15,3 +15,4 @@ class RunOptions:
     runs: int | None = None  # --aitest-runs: every case runs this many times
     report: Path | None = None  # --aitest-report (or [tool.aitest] report)
     existing: frozenset[str] | None = None  # under xdist: the recording files the controller saw at start
+    max_examples: int | None = None  # --aitest-max-examples: at most this many examples per property

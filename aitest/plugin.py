@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from aitest.config import load_config
+from aitest.config import MAX_EXAMPLES, load_config
 from aitest.errors import AitestError
 from aitest.options import RunOptions
 from aitest.recordings.mode import MODES, RecordMode
@@ -44,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write every case's result as a JSON run report (also [tool.aitest] report)",
     )
+    group.addoption(
+        "--aitest-max-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N generated examples per property (also [tool.aitest] max_examples)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,9 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
             _check_profile(project, model)
     except AitestError as error:
         raise pytest.UsageError(str(error)) from None
-    runs = config.getoption("aitest_runs")
-    if runs is not None and not 1 <= runs <= MAX_RUNS:
-        raise pytest.UsageError(f"--aitest-runs={runs}: use 1 to {MAX_RUNS} runs")
+    runs = _bounded(config, "--aitest-runs", MAX_RUNS, "runs")
+    max_examples = _bounded(config, "--aitest-max-examples", MAX_EXAMPLES, "examples")
     report = config.getoption("aitest_report")
     if report and Path(report).is_dir():
         raise pytest.UsageError(
@@ -73,9 +79,17 @@ def pytest_configure(config: pytest.Config) -> None:
         runs=runs,
         report=Path(report).resolve() if report else None,
         existing=frozenset(existing) if existing is not None else None,
+        max_examples=max_examples,
     )
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(), "aitest-xdist")
+
+
+def _bounded(config: pytest.Config, flag: str, most: int, unit: str) -> int | None:
+    value: int | None = config.getoption(flag.lstrip("-").replace("-", "_"))
+    if value is not None and not 1 <= value <= most:
+        raise pytest.UsageError(f"{flag}={value}: use 1 to {most} {unit}")
+    return value
 
 
 def _check_profile(project: Config, name: str) -> None:

@@ -15,11 +15,12 @@ from aitest.config import Config, load_config
 from aitest.errors import AitestError, Location, SpecError
 from aitest.models.runtime import ModelRuntime
 from aitest.options import RunOptions
+from aitest.properties.summary import property_lines
 from aitest.recordings.store import RecordingStore
 from aitest.result import CaseResult, Outcome
 from aitest.run import run_case
 from aitest.spec.loader import load_spec
-from aitest.spec.model import Case, Spec
+from aitest.spec.model import Case, Property, Spec
 from aitest.stats import CallStats
 from aitest.summary import summary_lines
 from aitest.util.text import first_line
@@ -74,6 +75,16 @@ class AitestSession:
     def run(self, spec: Spec, case: Case, nodeid: str) -> CaseResult:
         """Run one case and keep its result (its final outcome comes with ``observe``)."""
         result = run_case(spec, case, self.runtime, runs=self.options.runs, nodeid=nodeid)
+        self.results[nodeid] = result
+        return result
+
+    def run_property(self, spec: Spec, prop: Property, nodeid: str) -> CaseResult:
+        """Run one property (Hypothesis draws its inputs) and keep its result."""
+        from aitest.properties.runner import PropertyRunner
+
+        cap = self.options.max_examples or self.config.max_examples
+        budget = min(prop.examples, cap) if cap else prop.examples
+        result = PropertyRunner(spec, prop, self.runtime, budget=budget, nodeid=nodeid).run()
         self.results[nodeid] = result
         return result
 
@@ -241,14 +252,16 @@ class AitestSession:
                 latencies.setdefault(result.feature, []).extend(result.latencies())
         unused = self.unused() if self.used else 0
         lines = summary_lines(self.options.mode, self.totals, latencies=latencies, unused=unused, pruned=self.pruned)
-        return [*lines, *self.notes]
+        return [*lines, *property_lines(self.all_results), *self.notes]
 
 
-def placeholder(spec: Spec, case: Case, nodeid: str) -> CaseResult:
-    """The result of a case that pytest does not let run (skipped, or failed in setup)."""
+def placeholder(spec: Spec, case: Case | Property, nodeid: str) -> CaseResult:
+    """The result of a case or a property that pytest does not let run (skipped, or failed in setup)."""
+    kind = "property" if isinstance(case, Property) else "case"
     return CaseResult(
-        spec.feature, case.id, "skipped", case.location, nodeid=nodeid, owner=spec.owner, critical=case.critical
-    )
+        spec.feature, case.id, "skipped", case.location, kind=kind, nodeid=nodeid, owner=spec.owner,
+        critical=case.critical,
+    )  # fmt: skip
 
 
 def existing_recordings(config: Config) -> list[str]:

@@ -10,9 +10,10 @@ from aitest.checks.path import PathSyntaxError, parse_path
 from aitest.checks.registry import all_checks
 from aitest.errors import Location, SpecError, SpecErrors
 from aitest.spec.model import Case, Determinism, Expectation, Spec
+from aitest.spec.properties import PropertyBuilder
 from aitest.spec.target import check_vars, resolve_target
 from aitest.spec.template import template_vars
-from aitest.spec.validate import check_name, validate_structure
+from aitest.spec.validate import check_lists, check_name, validate_structure
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, read_text
 
@@ -48,9 +49,7 @@ def normalize_promptfoo(data: Any, positions: Positions) -> None:
     """Accept promptfoo's `{type: contains, value: x}` check form as `{contains: x}`."""
     if not isinstance(data, dict):
         return
-    lists: list[tuple[DocPath, Any]] = [(("expect",), data.get("expect"))]
-    if isinstance(data.get("cases"), list):
-        lists += [(("cases", i, "expect"), c.get("expect")) for i, c in enumerate(data["cases"]) if isinstance(c, dict)]
+    lists = check_lists(data)
     known = all_checks()
     for base, items in lists:
         for i, item in enumerate(items if isinstance(items, list) else []):
@@ -111,6 +110,9 @@ class _Builder:
         cases = self.cases(target)
         if "prompt" in d:
             self.check_template(d["prompt"], cases)
+        properties = PropertyBuilder(self.pos, cases, lambda item, path: self.check(path, item)).build(
+            d.get("properties", [])
+        )
         return Spec(
             feature=d["feature"],
             file=self.file,
@@ -127,6 +129,7 @@ class _Builder:
             determinism=self.determinism(("determinism",)),
             model_location=self.pos.of(("model",)) if "model" in d else None,
             gate=dict(d.get("gate", {})),
+            properties=properties,
         )
 
     def cases(self, target: Any) -> tuple[Case, ...]:

@@ -60,6 +60,55 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Variation:
+    """One way to vary a var (see aitest.properties.variations): a kind and its option, where it was written."""
+
+    kind: str  # case, whitespace, typos, punctuation, filler, choices, append, prepend, replace
+    option: Any  # the kind's option: a case mode, a typo count, the choices, the text, the replacements
+    location: Location
+
+    @property
+    def fixed(self) -> bool:
+        """Applied to every example (a directional edit or a replacement), not drawn at random."""
+        return self.kind in ("append", "prepend", "replace", "choices")
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """What must hold of every varied output: `same`, `similar` (threshold), `checks`, or a list of checks."""
+
+    kind: str  # same | similar | checks | list
+    location: Location
+    threshold: float = 0.8
+    path: JsonPath | None = None  # same / similar: compare only this field of JSON output
+    expect: tuple[Expectation, ...] = ()  # list: the checks every varied output must pass
+
+    @property
+    def label(self) -> str:
+        """The invariant as a reader finds it in the spec."""
+        if self.kind == "list":
+            return ", ".join(f"{e.name} [path {e.path.text}]" if e.path else e.name for e in self.expect)
+        if self.kind == "checks":
+            return "the case's own checks"
+        name = f"similar >= {self.threshold}" if self.kind == "similar" else self.kind
+        return f"{name} [path {self.path.text}]" if self.path is not None else name
+
+
+@dataclass(frozen=True)
+class Property:
+    """A behavior that must survive generated variations of the input (`properties:` in a spec)."""
+
+    id: str
+    location: Location
+    bases: tuple[str, ...]  # the ids of the cases whose vars are varied
+    vary: tuple[tuple[str, tuple[Variation, ...]], ...]  # var -> its variations, in the spec's order
+    invariant: Invariant
+    examples: int = 20
+    description: str = ""
+    critical: bool = False
+
+
+@dataclass(frozen=True)
 class Spec:
     feature: str
     file: Path
@@ -76,11 +125,13 @@ class Spec:
     determinism: Determinism | None = None
     model_location: Location | None = None
     gate: dict[str, Any] = field(default_factory=dict)  # aitest compare's limits for this feature
+    properties: tuple[Property, ...] = ()
 
     @cached_property
     def check_names(self) -> frozenset[str]:
-        """Every check name used by the feature or any of its cases."""
-        return frozenset(c.name for c in self.expect) | {c.name for k in self.cases for c in k.expect}
+        """Every check name used by the feature, any of its cases or any of its properties."""
+        names = {c.name for c in self.expect} | {c.name for k in self.cases for c in k.expect}
+        return frozenset(names | {c.name for p in self.properties for c in p.invariant.expect})
 
     @property
     def needs_model(self) -> bool:
@@ -91,11 +142,15 @@ class Spec:
     def reference_texts(self) -> frozenset[str]:
         """Texts the feature's checks compare outputs with (embedded in one batch)."""
         every = self.expect + tuple(e for case in self.cases for e in case.expect)
+        every += tuple(e for p in self.properties for e in p.invariant.expect)
         return frozenset(text for e in every for text in e.check.reference_texts())
 
     def uses_embeddings(self, determinism: Determinism) -> bool:
         """Whether a case compares meanings (a `similar` check or `agree: semantic`)."""
         return determinism.agree == "semantic" or "similar" in self.check_names
+
+    def case(self, case_id: str) -> Case:
+        return next(c for c in self.cases if c.id == case_id)
 
     def checks_for(self, case: Case) -> tuple[Expectation, ...]:
         return self.expect + case.expect

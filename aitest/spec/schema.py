@@ -56,6 +56,81 @@ DETERMINISM = {
 }
 
 
+def variation_schema() -> dict[str, Any]:
+    """A variation of a var (see Properties in docs/specs.md): a name, or a mapping with its option."""
+    from aitest.config import MAX_EXAMPLES
+    from aitest.spec.properties import CASE_MODES, MAX_TYPOS, RANDOM_KINDS
+
+    def one(key: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        body = {**schema, "description": description}
+        return {"type": "object", "properties": {key: body}, "required": [key], "additionalProperties": False}
+
+    return {
+        "anyOf": [
+            {"enum": list(RANDOM_KINDS), "description": "a random variation drawn by Hypothesis"},
+            one("case", {"enum": list(CASE_MODES)}, "one case mode only"),
+            one("typos", {"type": "integer", "minimum": 1, "maximum": MAX_TYPOS}, "at most this many typos per text"),
+            one("choices", {"type": "array", "minItems": 1, "maxItems": MAX_EXAMPLES}, "the var becomes one of these"),
+            one("append", {"type": "string", "minLength": 1}, "add this text at the end"),
+            one("prepend", {"type": "string", "minLength": 1}, "add this text at the start"),
+            one(
+                "replace",
+                {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
+                "replace each OLD text by NEW",
+            ),
+        ]
+    }
+
+
+def property_schema(variation: dict[str, Any]) -> dict[str, Any]:
+    from aitest.config import MAX_EXAMPLES
+
+    return {
+        "type": "object",
+        "description": "a behavior that must survive generated variations of the input (Hypothesis)",
+        "properties": {
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "description": "unique among cases and properties"},
+            "description": {"type": "string"},
+            "from": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                ],
+                "description": "the cases whose vars are varied (default: all)",
+            },
+            "vary": {
+                "type": "object",
+                "description": "var -> the variations applied to it, e.g. ticket: [case, typos]",
+                "additionalProperties": {"type": "array", "items": variation, "minItems": 1},
+                "minProperties": 1,
+            },
+            "examples": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_EXAMPLES,
+                "description": "how many varied inputs Hypothesis tries (default 20)",
+            },
+            "expect": {
+                "description": "the invariant: same, similar, {similar: T}, checks, or a list of checks",
+                "anyOf": [
+                    {"enum": ["same", "similar", "checks"]},
+                    {
+                        "type": "object",
+                        "properties": {"similar": {"type": "number", "minimum": 0, "maximum": 1}},
+                        "required": ["similar"],
+                        "additionalProperties": False,
+                    },
+                    {"type": "array", "items": {"$ref": "#/$defs/check"}, "minItems": 1},
+                ],
+            },
+            "path": COMMON_OPTIONS["path"],
+            "critical": {"type": "boolean", "description": "aitest compare: a swap that breaks it is refused"},
+        },
+        "required": ["id", "vary", "expect"],
+        "additionalProperties": False,
+    }
+
+
 @cache
 def check_schemas() -> dict[str, dict[str, Any]]:
     """One JSON Schema per check name: the check's value plus its options."""
@@ -77,9 +152,11 @@ def _promptfoo_form() -> dict[str, Any]:
     }
 
 
-def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The whole spec format. ``checks`` replaces the schema of one check item (used for fast validation)."""
+def spec_schema(*, checks: dict[str, Any] | None = None, variations: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole spec format. ``checks`` and ``variations`` replace the schema of one check item and of one
+    variation (structural validation checks those one by one, with messages of their own)."""
     check = checks if checks is not None else {"anyOf": [*check_schemas().values(), _promptfoo_form()]}
+    variation = variations if variations is not None else variation_schema()
     expect = {"type": "array", "items": {"$ref": "#/$defs/check"}, "description": "checks that must hold of the output"}
     case = {
         "type": "object",
@@ -118,6 +195,11 @@ def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
             "determinism": DETERMINISM,
             "gate": GATE,
             "cases": {"type": "array", "items": {"$ref": "#/$defs/case"}, "minItems": 1},
+            "properties": {
+                "type": "array",
+                "items": property_schema(variation),
+                "description": "behaviors that must survive generated variations; see Properties in docs/specs.md",
+            },
         },
         "required": ["feature", "cases"],
         "additionalProperties": False,

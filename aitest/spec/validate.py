@@ -30,7 +30,7 @@ _PATTERN_HINTS = {
 @cache
 def _structure_schema() -> dict[str, Any]:
     """The spec format with each check item only required to be a mapping (checks are validated one by one)."""
-    return spec_schema(checks={"type": "object"})
+    return spec_schema(checks={"type": "object"}, variations={})
 
 
 @cache
@@ -128,11 +128,18 @@ def validate_structure(data: Any, positions: Positions) -> list[SpecError]:
     return sorted(errors, key=lambda e: (e.location.line, e.location.col) if e.location else (0, 0))
 
 
-def _check_items(data: dict[str, Any]) -> list[tuple[DocPath, Any]]:
+def check_lists(data: dict[str, Any]) -> list[tuple[DocPath, Any]]:
+    """Every `expect:` list of a spec document: the feature's, each case's and each property's."""
     lists: list[tuple[DocPath, Any]] = [(("expect",), data.get("expect"))]
-    cases = data.get("cases")
-    if isinstance(cases, list):
-        lists += [(("cases", i, "expect"), c.get("expect")) for i, c in enumerate(cases) if isinstance(c, dict)]
+    for section in ("cases", "properties"):
+        items = data.get(section)
+        if isinstance(items, list):
+            lists += [((section, i, "expect"), c.get("expect")) for i, c in enumerate(items) if isinstance(c, dict)]
+    return lists
+
+
+def _check_items(data: dict[str, Any]) -> list[tuple[DocPath, Any]]:
+    lists = check_lists(data)
     return [((*p, i), item) for p, items in lists if isinstance(items, list) for i, item in enumerate(items)]
 
 

@@ -1,0 +1,1 @@
+"""Properties: behaviors that must survive generated variations of the input (Hypothesis)."""

@@ -1,0 +1,219 @@
+"""One property: Hypothesis draws varied inputs, the feature runs on each, the invariant judges each
+output, and a failure is shrunk to the smallest input that still breaks the behavior.
+
+Inputs come from a seed derived from the feature and the property id, with no example database, so a
+second run, another machine and a replay all try the same inputs, shrinking included; the model calls
+go through the session's client like any case's, so they are recorded and replayed like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aitest.errors import AitestError, RecordingMiss, TargetError
+from aitest.properties.examples import Example, example_strategy, property_seed
+from aitest.properties.invariants import judge, needs_embeddings
+from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult, jsonable
+from aitest.run import Produced, produce
+from aitest.spec.model import Case, Property, Spec
+from aitest.util.text import first_line
+
+if TYPE_CHECKING:
+    from aitest.embeddings import Embedder
+    from aitest.models.runtime import ModelRuntime
+
+
+class _Broken(Exception):
+    """An example broke the invariant: Hypothesis shrinks it, then raises the smallest one's."""
+
+    def __init__(self, example: Example, run: RunResult) -> None:
+        super().__init__(example.key)
+        self.example, self.run = example, run
+
+
+class _Stop(BaseException):
+    """An example could not be judged (a replay miss, a model error): stop at once, without shrinking."""
+
+    def __init__(self, error: AitestError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class PropertyRunner:
+    def __init__(self, spec: Spec, prop: Property, runtime: ModelRuntime, *, budget: int, nodeid: str = "") -> None:
+        self.spec, self.prop, self.runtime = spec, prop, runtime
+        self.budget, self.nodeid = budget, nodeid
+        bases = [spec.case(case_id) for case_id in prop.bases]
+        self.embedder: Embedder | None = runtime.embedder if needs_embeddings(spec, prop.invariant, bases) else None
+        self.judged: dict[str, RunResult] = {}  # by example key: each distinct input runs once
+        self.log: list[dict[str, Any]] = []  # every distinct input tried, in order
+        self.unvaried: dict[str, Any] = {}  # base case id -> its own output
+        self.shrinking = False
+
+    def run(self) -> CaseResult:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+        @seed(property_seed(self.spec, self.prop))
+        @settings(
+            max_examples=self.budget,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            report_multiple_bugs=False,
+            print_blob=False,
+        )
+        @given(example_strategy(self.spec, self.prop))
+        def holds(example: Example) -> None:
+            result = self.try_example(example)
+            if not result.passed:
+                self.shrinking = True
+                raise _Broken(example, result)
+
+        if self.embedder is not None:
+            self.runtime.prefetch_embeddings(self.spec)
+        try:
+            with _hypothesis_home(self.runtime.config.cache_dir / "hypothesis"):
+                holds()
+        except _Broken as broken:
+            return self._result("failed", broken.example, broken.run)
+        except _Stop as stop:
+            return self._could_not_run(stop.error)
+        finally:
+            with suppress(AitestError):  # reported at the end of the session, when the writes are retried
+                self.runtime.after_case()
+        return self._result("passed")
+
+    def try_example(self, example: Example) -> RunResult:
+        key = example.key
+        if key in self.judged:
+            return self.judged[key]
+        try:
+            produced = produce(self.spec, example.case, self._client())
+        except TargetError as error:
+            result = _raised(self.prop, error)
+        except AitestError as error:
+            raise _Stop(error) from None
+        else:
+            result = judge(self.spec, self.prop.invariant, example.base, produced,
+                           unvaried=lambda: self._unvaried(example.base), embedder=self.embedder)  # fmt: skip
+        self.judged[key] = result
+        self.log.append(_logged(example, result, shrinking=self.shrinking))
+        return result
+
+    def _client(self) -> Any:
+        return self.runtime.client(self.spec, 0) if self.spec.needs_model else None
+
+    def _unvaried(self, base: Case) -> Any:
+        if base.id not in self.unvaried:
+            try:
+                self.unvaried[base.id] = produce(self.spec, base, self._client()).output
+            except AitestError as error:
+                error.message = f"the unvaried case '{base.id}' could not run: {error.message}"
+                raise _Stop(error) from None
+        return self.unvaried[base.id]
+
+    # -- the result ---------------------------------------------------------------------------------
+    def _identity(self) -> dict[str, Any]:
+        profile = self.runtime.profile_for(self.spec) if self.spec.needs_model else None
+        return {
+            "feature": self.spec.feature,
+            "id": self.prop.id,
+            "location": self.prop.location,
+            "kind": "property",
+            "nodeid": self.nodeid,
+            "owner": self.spec.owner,
+            "critical": self.prop.critical,
+            "profile": profile.name if profile else None,
+            "model": profile.identity() if profile else None,
+        }
+
+    def _extra(self, minimal: Example | None = None) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "invariant": self.prop.invariant.label,
+            "vary": {var: [v.kind for v in variations] for var, variations in self.prop.vary},
+            "bases": list(self.prop.bases),
+            "examples_asked": self.prop.examples,
+            "budget": self.budget,
+            "cut_short": self.budget < self.prop.examples,
+            "tried": len(self.log),
+            "shrink_steps": sum(1 for e in self.log if e["shrinking"]),
+            "examples": self.log,
+        }
+        if minimal is not None:
+            base = minimal.base
+            described["minimal"] = {
+                "base": base.id,
+                "base_at": str(base.location),
+                "base_vars": {var: jsonable(base.vars[var]) for var in minimal.changed},
+                "vars": jsonable(minimal.changed),
+                "variations": list(minimal.notes),
+                "unvaried_output": jsonable(self.unvaried.get(base.id)),
+            }
+        return {"property": described}
+
+    def _result(self, outcome: Outcome, minimal: Example | None = None, run: RunResult | None = None) -> CaseResult:
+        if minimal is None or run is None:
+            return CaseResult(**self._identity(), outcome=outcome, extra=self._extra())
+        checks = self.prop.invariant.kind in ("checks", "list")
+        unvaried_passes = self._unvaried_passes(minimal.base) if checks else None
+        extra = self._extra(minimal)
+        extra["property"]["minimal"]["unvaried_passes"] = unvaried_passes
+        failed = run.failures[0] if run.failures else None
+        why = f"{failed.label}: {failed.message}" if failed else run.problem
+        reason = first_line(f"{why} (after {minimal.variations})")
+        where = failed.location if failed else self.prop.location
+        return CaseResult(**self._identity(), outcome=outcome, runs=(run,), reason=reason, reason_location=where,
+                          extra=extra)  # fmt: skip
+
+    def _unvaried_passes(self, base: Case) -> bool | None:
+        """Whether the unvaried case passes the property's checks (if not, the variation is not the cause)."""
+        try:
+            output = self._unvaried(base)
+        except _Stop:
+            return None
+        produced = Produced(output, 0.0)
+        return judge(self.spec, self.prop.invariant, base, produced, unvaried=lambda: output,
+                     embedder=self.embedder).passed  # fmt: skip
+
+    def _could_not_run(self, error: AitestError) -> CaseResult:
+        outcome: Outcome = "missing" if isinstance(error, RecordingMiss) else "error"
+        return CaseResult(**self._identity(), outcome=outcome, error=str(error), reason=first_line(error.message),
+                          reason_location=error.location, extra=self._extra())  # fmt: skip
+
+
+def _raised(prop: Property, error: TargetError) -> RunResult:
+    """A target that raised on a varied input breaks the property: the feature does not survive the variation."""
+    verdict = CheckVerdict("raised", False, error.message, prop.location)
+    return RunResult(0, None, 0.0, (verdict,))
+
+
+def _logged(example: Example, result: RunResult, *, shrinking: bool) -> dict[str, Any]:
+    return {
+        "base": example.base.id,
+        "vars": jsonable(example.changed),
+        "variations": list(example.notes),
+        "output": jsonable(result.output),
+        "passed": result.passed,
+        "latency_ms": round(result.latency_ms, 3),
+        "shrinking": shrinking,
+    }
+
+
+@contextmanager
+def _hypothesis_home(folder: Path) -> Iterator[None]:
+    """Hypothesis's own files (its cache of constants) under .aitest_cache while a property runs, never
+    in the specs folder or the current folder; the user's own Hypothesis tests keep their setting."""
+    from hypothesis import configuration
+
+    previous = getattr(configuration, "__hypothesis_home_directory", None)
+    configuration.set_hypothesis_home_dir(folder)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)

@@ -1,0 +1,206 @@
+"""The `properties:` section of a spec -> typed Property objects, each problem a file:line:col error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aitest.checks.path import PathSyntaxError, parse_path
+from aitest.config import MAX_EXAMPLES
+from aitest.errors import SpecError
+from aitest.spec.model import Case, Expectation, Invariant, Property, Variation
+from aitest.spec.yaml_loader import DocPath, Positions
+from aitest.util.text import cut, did_you_mean, type_word
+
+RANDOM_KINDS = ("case", "whitespace", "typos", "punctuation", "filler")  # drawn by Hypothesis
+FIXED_KINDS = ("choices", "append", "prepend", "replace")  # applied to every example
+KINDS = RANDOM_KINDS + FIXED_KINDS
+CASE_MODES = ("upper", "lower", "title", "random")
+MAX_TYPOS = 10
+INVARIANTS = ("same", "similar", "checks")
+_OPTION_EXAMPLES = {
+    "case": "{case: upper}",
+    "typos": "{typos: 2}",
+    "choices": '{choices: ["Hi", "Hello"]}',
+    "append": '{append: " This is urgent!"}',
+    "prepend": '{prepend: "URGENT: "}',
+    "replace": "{replace: {twice: two times}}",
+}
+_INVARIANT_WORDS = {"checks": "checks", "list": "a list of checks"}
+KIND_HINT = "variations: " + ", ".join(KINDS) + " (see Properties in docs/specs.md)"
+
+BuildCheck = Callable[[dict[str, Any], DocPath], Expectation]
+
+
+class PropertyBuilder:
+    """Builds a spec's properties once its cases are known (a property varies the cases' vars)."""
+
+    def __init__(self, positions: Positions, cases: tuple[Case, ...], build_check: BuildCheck) -> None:
+        self.pos = positions
+        self.cases = {c.id: c for c in cases}
+        self.build_check = build_check
+
+    def build(self, raw: list[dict[str, Any]]) -> tuple[Property, ...]:
+        seen: dict[str, int] = {}
+        out = []
+        for i, item in enumerate(raw):
+            path: DocPath = ("properties", i)
+            where = self.pos.of((*path, "id"))
+            pid = item["id"]
+            if pid in self.cases:
+                raise SpecError(
+                    f"property id '{pid}' is also the id of a case (line {self.cases[pid].location.line})",
+                    location=where,
+                    hint="ids are unique among cases and properties: each names a pytest item",
+                )
+            if pid in seen:
+                raise SpecError(f"duplicate property id '{pid}' (first at line {seen[pid]})", location=where)
+            seen[pid] = where.line
+            out.append(self.property(item, path))
+        return tuple(out)
+
+    def property(self, item: dict[str, Any], path: DocPath) -> Property:
+        bases = self.bases(item, path)
+        vary = tuple(
+            (var, tuple(self.variation(v, (*path, "vary", var, j)) for j, v in enumerate(items)))
+            for var, items in item["vary"].items()
+        )
+        if not vary:
+            raise SpecError(
+                "vary names no var", location=self.pos.of((*path, "vary")), hint="e.g. vary: {ticket: [case, typos]}"
+            )
+        for var, variations in vary:
+            self.check_var(var, variations, bases, (*path, "vary", var))
+        return Property(
+            id=item["id"],
+            location=self.pos.of((*path, "id")),
+            bases=bases,
+            vary=vary,
+            invariant=self.invariant(item, path),
+            examples=item.get("examples", 20),
+            description=item.get("description", ""),
+            critical=bool(item.get("critical", False)),
+        )
+
+    def bases(self, item: dict[str, Any], path: DocPath) -> tuple[str, ...]:
+        chosen = item.get("from")
+        if chosen is None:
+            return tuple(self.cases)
+        ids = [chosen] if isinstance(chosen, str) else list(chosen)
+        for j, case_id in enumerate(ids):
+            if case_id not in self.cases:
+                where = self.pos.of((*path, "from", j) if isinstance(chosen, list) else (*path, "from"))
+                raise SpecError(
+                    f"from: no case '{case_id}' in this file{did_you_mean(case_id, list(self.cases))}",
+                    location=where,
+                    hint="from lists the ids of the cases whose vars the property varies",
+                )
+        return tuple(dict.fromkeys(ids))
+
+    def variation(self, raw: Any, path: DocPath) -> Variation:
+        where = self.pos.of(path)
+        if isinstance(raw, str):
+            if raw in RANDOM_KINDS:
+                return Variation(raw, None, where)
+            if raw in FIXED_KINDS:
+                raise SpecError(
+                    f"the variation '{raw}' needs a value", location=where, hint=f"e.g. - {_OPTION_EXAMPLES[raw]}"
+                )
+            raise SpecError(
+                f"unknown variation '{cut(raw, 60)}'{did_you_mean(raw, list(KINDS))}", location=where, hint=KIND_HINT
+            )
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise SpecError(
+                f"a variation is a name such as 'typos' or a mapping such as {_OPTION_EXAMPLES['append']}, "
+                f"not {type_word(raw)}",
+                location=where,
+                hint=KIND_HINT,
+            )
+        ((kind, option),) = raw.items()
+        if kind not in KINDS:
+            where = self.pos.of((*path, kind), key=True)
+            raise SpecError(
+                f"unknown variation '{cut(str(kind), 60)}'{did_you_mean(str(kind), list(KINDS))}",
+                location=where,
+                hint=KIND_HINT,
+            )
+        problem = _option_problem(kind, option)
+        if problem:
+            raise SpecError(
+                f"{kind}: {problem}",
+                location=self.pos.of((*path, kind)),
+                hint=f"e.g. - {_OPTION_EXAMPLES.get(kind, kind)}",
+            )
+        return Variation(kind, option, self.pos.of((*path, kind), key=True))
+
+    def check_var(self, var: str, variations: tuple[Variation, ...], bases: tuple[str, ...], path: DocPath) -> None:
+        """Every varied case has the var, as text where a variation edits text; a replace finds its text."""
+        where = self.pos.of(path, key=True)
+        for case_id in bases:
+            case = self.cases[case_id]
+            if var not in case.vars:
+                raise SpecError(
+                    f"vary: case '{case_id}' has no var '{var}'{did_you_mean(var, list(case.vars))}",
+                    location=where,
+                    hint=f"vary names vars of the cases it varies (case '{case_id}' is at line {case.location.line}); "
+                    "choose the cases with from: [...]",
+                )
+            value = case.vars[var]
+            edits_text = [v for v in variations if v.kind != "choices"]
+            if edits_text and not isinstance(value, str):
+                raise SpecError(
+                    f"vary: '{var}' of case '{case_id}' is {type_word(value)}, but {edits_text[0].kind} edits text",
+                    location=where,
+                    hint="only choices replaces a var of any type",
+                )
+            for v in variations:
+                missing = [old for old in (v.option or {}) if v.kind == "replace" and old not in value]
+                if missing:
+                    raise SpecError(
+                        f"replace: {missing[0]!r} is not in '{var}' of case '{case_id}': the edit would change nothing",
+                        location=v.location,
+                        hint="choose the cases that contain it with from: [...]",
+                    )
+
+    def invariant(self, item: dict[str, Any], path: DocPath) -> Invariant:
+        raw = item["expect"]
+        where = self.pos.of((*path, "expect"))
+        json_path = None
+        if "path" in item:
+            try:
+                json_path = parse_path(item["path"])
+            except PathSyntaxError as exc:
+                raise SpecError(str(exc), location=self.pos.of((*path, "path"))) from None
+        if isinstance(raw, list):
+            expect = tuple(self.build_check(check, (*path, "expect", j)) for j, check in enumerate(raw))
+            invariant = Invariant("list", where, expect=expect)
+        elif isinstance(raw, dict):
+            invariant = Invariant("similar", where, threshold=float(raw["similar"]), path=json_path)
+        else:
+            invariant = Invariant(raw, where, path=json_path)
+        if json_path is not None and invariant.kind in ("list", "checks"):
+            raise SpecError(
+                f"path applies to 'same' and 'similar', not to {_INVARIANT_WORDS[invariant.kind]}",
+                location=self.pos.of((*path, "path"), key=True),
+                hint="give each check its own path: - equals: billing\n      path: category",
+            )
+        return invariant
+
+
+def _option_problem(kind: str, option: Any) -> str:
+    """What is wrong with a variation's option, or ''."""
+    if kind == "case":
+        return "" if option in CASE_MODES else f"use one of {', '.join(CASE_MODES)}, not {cut(repr(option), 60)}"
+    if kind == "typos":
+        ok = isinstance(option, int) and not isinstance(option, bool) and 1 <= option <= MAX_TYPOS
+        return "" if ok else f"the most typos per text, 1 to {MAX_TYPOS}, not {cut(repr(option), 60)}"
+    if kind == "choices":
+        ok = isinstance(option, list) and 1 <= len(option) <= MAX_EXAMPLES
+        return "" if ok else f"a list of 1 to {MAX_EXAMPLES} values, not {type_word(option)}"
+    if kind in ("append", "prepend"):
+        return "" if isinstance(option, str) and option else f"a non-empty text, not {type_word(option)}"
+    if kind == "replace":
+        pairs = isinstance(option, dict) and option and all(isinstance(k, str) and k for k in option)
+        texts = pairs and all(isinstance(v, str) for v in option.values())
+        return "" if texts else "a mapping of texts, OLD: NEW"
+    return "takes no option; write it as a name, e.g. - " + kind
