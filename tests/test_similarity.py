@@ -102,7 +102,7 @@ def test_corrupt_embedding_cache_is_ignored_and_rebuilt(sim: Project) -> None:
 @pytest.mark.parametrize(
     ("check", "message"),
     [
-        ("similar: x\n        threshold: 1.5", "specs/s.yaml:8:20: 'threshold': 1.5 is greater than the maximum of 1"),
+        ("similar: x\n        threshold: 1.5", "specs/s.yaml:8:20: 'threshold' must be at most 1, not 1.5"),
         ("similar: []", "specs/s.yaml:7:18: 'similar': * should be non-empty"),
     ],
 )
@@ -170,8 +170,8 @@ def test_min_pass_and_runs_override(project: Project) -> None:
 @pytest.mark.parametrize(
     ("determinism", "args", "message"),
     [
-        ("{runs: 0}", (), "*'runs': 0 is less than the minimum of 1*"),
-        ("{runs: 5000}", (), "*'runs': 5000 is greater than the maximum of 100*"),
+        ("{runs: 0}", (), "*'runs' must be at least 1, not 0*"),
+        ("{runs: 5000}", (), "*'runs' must be at most 100, not 5000*"),
         ("{runs: 2}", ("--aitest-runs=1000",), "*--aitest-runs=1000: use 1 to 100 runs*"),
     ],
 )

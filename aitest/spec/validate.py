@@ -107,6 +107,11 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
         return SpecError(
             f"{_label(path)} {cut(repr(instance), 80)} is not allowed", location=where, hint=_PATTERN_HINTS.get(key, "")
         )
+    if validator in ("minimum", "maximum"):
+        word = "at least" if validator == "minimum" else "at most"
+        return SpecError(
+            f"{_label(path)} must be {word} {schema[validator]}, not {cut(repr(instance), 40)}", location=where
+        )
     return SpecError(f"{_label(path)}: {cut(error.message)}", location=where)
 
 

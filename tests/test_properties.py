@@ -1,0 +1,368 @@
+"""Properties: generated variations through pytest, as a user runs them (pure-Python targets, no model)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from aitest.reports.run_report import report_schema
+from conftest import Project
+
+AITEST = str(Path(sys.executable).parent / "aitest")
+
+APP = """
+def robust(ticket):
+    words = " ".join(ticket.lower().split())
+    category = "billing" if ("charge" in words or "refund" in words) else "account"
+    return {"category": category, "priority": "urgent" if "urgent" in words else "normal"}
+
+def fragile(ticket):
+    category = "billing" if "charged" in ticket.lower() else "account"
+    return {"category": category, "priority": "normal"}
+
+def pair(ticket, n):
+    return ticket
+
+def crashes_on_capitals(ticket):
+    if ticket != ticket.lower() and ticket.isupper():
+        raise ValueError("cannot read capitals")
+    return "ok"
+"""
+
+CASES = """
+cases:
+  - id: double_charge
+    vars: {ticket: "I was charged twice this month"}
+  - id: refund
+    vars: {ticket: "Please refund my last order"}
+"""
+
+
+def _spec(project: Project, target: str, properties: str, *, name: str = "triage") -> Path:
+    project.module("app", APP)
+    return project.spec(
+        f"specs/{name}.yaml", f"feature: {name}\ntarget: app:{target}\noutput: json\n{CASES}properties:\n{properties}"
+    )
+
+
+def _report(project: Project, *args: str, name: str = "report.json") -> dict[str, Any]:
+    project.run(f"--aitest-report={name}", *args)
+    return json.loads((project.root / name).read_text())
+
+
+def _property(report: dict[str, Any], pid: str) -> dict[str, Any]:
+    return next(c for c in report["cases"] if c["id"] == pid)
+
+
+def _inputs(prop: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """The inputs a property tried, in order (the timings differ from run to run)."""
+    return [(e["base"], json.dumps(e["vars"]), e["variations"]) for e in prop["extra"]["property"]["examples"]]
+
+
+def test_a_property_that_holds_passes(project: Project) -> None:
+    _spec(
+        project,
+        "robust",
+        """
+  - id: ignores_case_and_spacing
+    vary: {ticket: [case, whitespace, filler, punctuation]}
+    examples: 30
+    expect: same
+    path: category
+""",
+    )
+    result = project.run("-v", "--aitest-report=report.json")
+    result.stdout.fnmatch_lines(["*specs/triage.yaml::ignores_case_and_spacing PASSED*"])
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["aitest properties: 1 property run, * examples tried"])
+    report = json.loads((project.root / "report.json").read_text())
+    jsonschema.validate(report, report_schema())
+    prop = _property(report, "ignores_case_and_spacing")
+    assert prop["kind"] == "property" and prop["outcome"] == "passed"
+    examples = prop["extra"]["property"]["examples"]
+    assert 10 <= len(examples) <= 30  # Hypothesis tries up to `examples` distinct inputs
+    assert {e["base"] for e in examples} == {"double_charge", "refund"}
+    kinds = {note.split(":")[0] for e in examples for note in e["variations"]}
+    assert kinds == {"case", "whitespace", "filler", "punctuation"}
+    assert all(e["passed"] for e in examples)
+    assert any(e["vars"]["ticket"] != "I was charged twice this month" for e in examples)
+
+
+def test_a_broken_property_fails_with_the_smallest_input(project: Project) -> None:
+    _spec(
+        project,
+        "fragile",
+        """
+  - id: survives_typos
+    from: double_charge
+    vary: {ticket: [case, whitespace, typos]}
+    expect: same
+    path: category
+""",
+    )
+    result = project.run("--aitest-report=report.json")
+    result.assert_outcomes(passed=2, failed=1)
+    out = result.stdout.str()
+    assert "triage::survives_typos failed (specs/triage.yaml:" in out
+    assert "property: same [path category] must hold when ticket varies by case, whitespace, typos" in out
+    result.stdout.fnmatch_lines(
+        [
+            "  broken after * examples; the smallest input that breaks it (* shrinking steps):",
+            "  base case: double_charge (specs/triage.yaml:6:9)",
+            "    ticket: 'I was charged twice this month'",
+            "  varied by typos: 'charged' -> *:",
+            "    ticket: 'I was *d twice this month'",
+            "  same [[]path category] at specs/triage.yaml:*: 'account' here, 'billing' for the unvaried case",
+            "  output:",
+            '*"category": "account"*',
+        ]
+    )
+    # shrinking kept the one variation that matters, and one typo of it
+    minimal = _property(json.loads((project.root / "report.json").read_text()), "survives_typos")["extra"]
+    assert minimal["property"]["minimal"]["variations"] == [
+        next(line.strip()[len("varied by ") : -1] for line in out.splitlines() if "varied by" in line)
+    ]
+    assert minimal["property"]["minimal"]["variations"][0].count("->") == 1
+    result.stdout.fnmatch_lines(["FAILED specs/triage.yaml::survives_typos - same [[]path category]: 'account' he*"])
+
+
+def test_two_runs_try_the_same_inputs_and_another_property_other_ones(project: Project) -> None:
+    props = """
+  - id: first
+    vary: {ticket: [case, typos, whitespace]}
+    expect: same
+  - id: second
+    vary: {ticket: [case, typos, whitespace]}
+    expect: same
+"""
+    _spec(project, "robust", props)
+    one = _report(project, name="one.json")
+    two = _report(project, name="two.json")
+    first = [_inputs(_property(r, "first")) for r in (one, two)]
+    assert first[0] == first[1] and len(first[0]) > 5
+    assert _inputs(_property(one, "second")) != first[0]  # the seed is the property's own
+
+
+def test_a_directional_property_with_a_fixed_edit(project: Project) -> None:
+    _spec(
+        project,
+        "robust",
+        """
+  - id: urgent_raises_priority
+    vary: {ticket: [{append: " This is urgent!"}]}
+    expect:
+      - equals: urgent
+        path: priority
+  - id: polite_prefix_keeps_category
+    from: [refund]
+    vary: {ticket: [{prepend: "Hello, "}, {replace: {refund: money back}}]}
+    expect: same
+    path: category
+""",
+    )
+    report = _report(project, "-v")
+    urgent = _property(report, "urgent_raises_priority")
+    assert urgent["outcome"] == "passed"
+    tried = urgent["extra"]["property"]["examples"]
+    assert sorted(e["vars"]["ticket"] for e in tried) == [
+        "I was charged twice this month This is urgent!",
+        "Please refund my last order This is urgent!",
+    ]  # a fixed edit gives one input per base case: Hypothesis stops when there is nothing new
+    polite = _property(report, "polite_prefix_keeps_category")
+    assert polite["outcome"] == "failed"  # "money back" is not a billing word for this feature
+    assert polite["extra"]["property"]["minimal"]["vars"] == {"ticket": "Hello, Please money back my last order"}
+    assert polite["extra"]["property"]["minimal"]["variations"] == [
+        "prepend: 'Hello, '",
+        "replace: 'refund' -> 'money back'",
+    ]
+
+
+def test_a_target_that_raises_on_a_variation_breaks_the_property(project: Project) -> None:
+    _spec(
+        project,
+        "crashes_on_capitals",
+        """
+  - id: reads_any_case
+    vary: {ticket: [case]}
+    expect: same
+""",
+    ).write_text(
+        "feature: triage\ntarget: app:crashes_on_capitals\n" + CASES + "properties:\n"
+        "  - id: reads_any_case\n    vary: {ticket: [case]}\n    expect: same\n"
+    )
+    result = project.run()
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  varied by case: upper:",
+            "  raised at specs/triage.yaml:*: app:crashes_on_capitals raised ValueError: cannot read capitals",
+        ]
+    )
+
+
+def test_the_case_checks_invariant_notes_an_unvaried_case_that_fails_too(project: Project) -> None:
+    project.module("app", APP)
+    project.spec(
+        "specs/triage.yaml",
+        "feature: triage\ntarget: app:robust\noutput: json\n"
+        "cases:\n  - id: refund\n    vars: {ticket: Please refund my last order}\n"
+        "    expect: [{equals: account, path: category}]\n"
+        "properties:\n  - id: keeps_checks\n    vary: {ticket: [whitespace]}\n    expect: checks\n",
+    )
+    result = project.run()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        ["  note: the unvaried case fails these checks too, so the variation is not what breaks them"]
+    )
+
+
+def test_examples_cap_from_the_command_line_and_the_config(project: Project) -> None:
+    _spec(
+        project,
+        "robust",
+        """
+  - id: ignores_case
+    vary: {ticket: [case, whitespace]}
+    examples: 50
+    expect: same
+""",
+    )
+    report = _report(project, "--aitest-max-examples=4")
+    info = _property(report, "ignores_case")["extra"]["property"]
+    assert info["budget"] == 4 and info["cut_short"] and len(info["examples"]) <= 4
+    assert len(_inputs(_property(_report(project, name="whole.json"), "ignores_case"))) > 10
+    result = project.run("--aitest-max-examples=4")
+    result.stdout.fnmatch_lines(
+        [
+            "aitest properties: 1 property cut short to 4 examples by --aitest-max-examples or "
+            "[tool.aitest] max_examples: triage::ignores_case (asks 50)"
+        ]
+    )
+    (project.root / "pyproject.toml").write_text('[tool.aitest]\nspecs = ["specs"]\nmax_examples = 3\n')
+    info = _property(_report(project, name="config.json"), "ignores_case")["extra"]["property"]
+    assert info["budget"] == 3 and len(info["examples"]) <= 3
+    bad = project.run("--aitest-max-examples=0")
+    bad.stderr.fnmatch_lines(["*--aitest-max-examples=0: use 1 to 1000 examples"])
+
+
+def test_hypothesis_writes_nothing_in_the_project_or_the_specs(project: Project) -> None:
+    _spec(project, "fragile", "  - id: t\n    vary: {ticket: [typos, case]}\n    examples: 40\n    expect: same\n")
+    project.run()
+    assert not (project.root / ".hypothesis").exists()
+    assert not (project.root / "specs" / ".hypothesis").exists()
+
+
+def test_properties_under_xdist_report_like_one_process(project: Project) -> None:
+    _spec(
+        project,
+        "fragile",
+        "  - id: a\n    vary: {ticket: [typos]}\n    expect: same\n"
+        "  - id: b\n    vary: {ticket: [case]}\n    expect: same\n",
+    )
+    single = _report(project, name="single.json")
+    split = _report(project, "-n", "2", name="split.json")
+    for pid in ("a", "b"):
+        assert _inputs(_property(single, pid)) == _inputs(_property(split, pid))
+        assert _property(single, pid)["outcome"] == _property(split, pid)["outcome"]
+
+
+def test_k_selects_a_property_by_id(project: Project) -> None:
+    _spec(project, "robust", "  - id: ignores_case\n    vary: {ticket: [case]}\n    expect: same\n")
+    result = project.run("-k", "ignores_case", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*::ignores_case PASSED*"])
+
+
+BASE = "feature: triage\ntarget: app:pair\ncases:\n  - id: a\n    vars: {ticket: hello, n: 3}\n"
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        (
+            "  - id: p\n    vary: {ticket: [typo]}\n    expect: same\n",
+            "specs/bad.yaml:8:21: unknown variation 'typo'; did you mean 'typos'?",
+        ),
+        (
+            "  - id: p\n    vary: {tickt: [case]}\n    expect: same\n",
+            "specs/bad.yaml:8:12: vary: case 'a' has no var 'tickt'; did you mean 'ticket'?",
+        ),
+        (
+            "  - id: p\n    vary: {n: [typos]}\n    expect: same\n",
+            "specs/bad.yaml:8:12: vary: 'n' of case 'a' is a whole number, but typos edits text",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [case]}\n    examples: 0\n    expect: same\n",
+            "specs/bad.yaml:9:15: 'examples' must be at least 1, not 0",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [case]}\n    examples: 5000\n    expect: same\n",
+            "specs/bad.yaml:9:15: 'examples' must be at most 1000, not 5000",
+        ),
+        (
+            "  - id: a\n    vary: {ticket: [case]}\n    expect: same\n",
+            "specs/bad.yaml:7:9: property id 'a' is also the id of a case (line 4)",
+        ),
+        (
+            "  - id: p\n    from: [b]\n    vary: {ticket: [case]}\n    expect: same\n",
+            "specs/bad.yaml:8:12: from: no case 'b' in this file",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [append]}\n    expect: same\n",
+            "specs/bad.yaml:8:21: the variation 'append' needs a value",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [{replace: {bye: hi}}]}\n    expect: same\n",
+            "specs/bad.yaml:8:22: replace: 'bye' is not in 'ticket' of case 'a': the edit would change nothing",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [case]}\n    expect: sme\n",
+            "specs/bad.yaml:9:13: 'expect' must be one of same, similar, checks, not 'sme'; did you mean 'same'?",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [case]}\n    expect: checks\n    path: x\n",
+            "specs/bad.yaml:10:5: path applies to 'same' and 'similar', not to checks",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [case]}\n    expect: [{equls: hello}]\n",
+            "specs/bad.yaml:9:15: unknown check 'equls'; did you mean 'equals'?",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [case]}\n    exampels: 5\n    expect: same\n",
+            "specs/bad.yaml:9:5: unknown key 'exampels'; did you mean 'examples'?",
+        ),
+    ],
+)
+def test_bad_properties_are_located_errors(project: Project, properties: str, message: str) -> None:
+    project.module("app", APP)
+    project.spec("specs/bad.yaml", BASE + "properties:\n" + properties)
+    result = project.pytester.run(AITEST, "validate")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([message])
+    collected = project.run()
+    collected.stdout.fnmatch_lines([f"*{message}*"])
+
+
+def test_the_editor_schema_describes_properties() -> None:
+    from aitest.spec.schema import spec_schema
+
+    schema = spec_schema()
+    good = {
+        "feature": "x",
+        "target": "a:b",
+        "cases": [{"id": "a", "vars": {"t": "x"}}],
+        "properties": [
+            {"id": "p", "vary": {"t": ["case", {"append": "!"}, {"typos": 2}]}, "examples": 5, "expect": "same"},
+            {"id": "q", "vary": {"t": [{"choices": [1, 2]}]}, "expect": [{"equals": 1}]},
+            {"id": "r", "vary": {"t": ["filler"]}, "expect": {"similar": 0.7}, "path": "a.b"},
+        ],
+    }
+    jsonschema.validate(good, schema)
+    for bad in ({"id": "p", "vary": {"t": ["typo"]}, "expect": "same"}, {"id": "p", "vary": {"t": ["case"]}}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**good, "properties": [bad]}, schema)
