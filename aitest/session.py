@@ -248,7 +248,7 @@ class AitestSession:
     def summary_lines(self) -> list[str]:
         latencies: dict[str, list[float]] = {}
         for result in self.all_results:
-            if result.latencies():
+            if result.kind == "case" and result.latencies():  # a property's examples are in its report entry
                 latencies.setdefault(result.feature, []).extend(result.latencies())
         unused = self.unused() if self.used else 0
         lines = summary_lines(self.options.mode, self.totals, latencies=latencies, unused=unused, pruned=self.pruned)

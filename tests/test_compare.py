@@ -331,8 +331,8 @@ def test_a_profile_without_recordings_is_missing_not_a_crash(project: Project) -
     (project.root / "specs/__recordings__/ticket_triage.yaml").unlink()
     missing = aitest(project, "--baseline", "gemma-270m", "--candidate", "smollm2-135m", "-q")
     assert missing.returncode == 1
-    assert "ticket_triage: 5 case(s) missing on a side: no evidence" in missing.stdout
-    assert missing.stdout.count("missing   ticket_triage::") == 5
+    assert "ticket_triage: 7 case(s) missing on a side: no evidence" in missing.stdout
+    assert missing.stdout.count("missing   ticket_triage::") == 7  # 5 cases and 2 properties
 
 
 @pytest.mark.parametrize(

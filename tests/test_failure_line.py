@@ -121,7 +121,7 @@ def test_junit_carries_the_reason_and_per_check_properties(triage: Project) -> N
 def test_junit_properties_of_a_model_feature_replayed(project: Project) -> None:
     copy_examples(project)
     result = project.pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "--junitxml=junit.xml")
-    result.assert_outcomes(passed=5, failed=6)
+    result.assert_outcomes(passed=5, failed=8)  # 6 cases and both properties fail on Gemma 3 270M
     cases = junit_cases(project.root / "junit.xml")
     reply = properties(cases["broken_item"])
     assert reply["aitest.outcome"] == "failed"

@@ -212,13 +212,16 @@ def test_the_case_checks_invariant_notes_an_unvaried_case_that_fails_too(project
         "feature: triage\ntarget: app:robust\noutput: json\n"
         "cases:\n  - id: refund\n    vars: {ticket: Please refund my last order}\n"
         "    expect: [{equals: account, path: category}]\n"
-        "properties:\n  - id: keeps_checks\n    vary: {ticket: [whitespace]}\n    expect: checks\n",
+        "properties:\n  - id: keeps_checks\n    vary: {ticket: [whitespace]}\n    expect: checks\n"
+        "  - id: directional\n    vary: {ticket: [{append: ' urgent'}]}\n"
+        "    expect: [{equals: normal, path: priority}]\n",
     )
     result = project.run()
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         ["  note: the unvaried case fails these checks too, so the variation is not what breaks them"]
     )
+    assert result.stdout.str().count("  note: ") == 1  # a directional test's unvaried case is not expected to pass
 
 
 def test_examples_cap_from_the_command_line_and_the_config(project: Project) -> None:
@@ -366,3 +369,63 @@ def test_the_editor_schema_describes_properties() -> None:
     for bad in ({"id": "p", "vary": {"t": ["typo"]}, "expect": "same"}, {"id": "p", "vary": {"t": ["case"]}}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({**good, "properties": [bad]}, schema)
+
+
+SANDBOX = """
+import socket, sys
+
+class _Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("llama_cpp", "torch", "sentence_transformers", "httpx"):
+            raise ImportError(f"{name} is blocked in this test")
+        return None
+
+sys.meta_path.insert(0, _Blocked())
+
+def _no_network(*args, **kwargs):
+    raise OSError("network is blocked in this test")
+
+socket.socket.connect = _no_network
+socket.create_connection = _no_network
+"""
+
+MODEL_SPEC = """
+feature: sentiment
+model: gemma-270m
+params: {temperature: 0, max_tokens: 4, seed: 1}
+prompt: "Review: {{ review }}\\nSentiment (positive or negative):"
+cases:
+  - id: happy
+    vars: {review: "I love this kettle, it works great"}
+  - id: sad
+    vars: {review: "Broken after two days, very disappointed"}
+properties:
+  - id: ignores_case_and_typos
+    vary: {review: [case, typos]}
+    examples: 6
+    expect: same
+"""
+
+
+def test_a_recorded_property_replays_offline_and_a_new_one_misses(project: Project, gemma: Path) -> None:
+    project.spec("specs/sentiment.yaml", MODEL_SPEC)
+    recorded = _report(project, "--aitest-record=new", name="recorded.json")
+    prop = _property(recorded, "ignores_case_and_typos")
+    assert prop["outcome"] in ("passed", "failed") and prop["profile"] == "gemma-270m"
+    entries = (project.root / "specs/__recordings__/sentiment.yaml").read_text()
+    assert all(e["vars"]["review"] in entries for e in prop["extra"]["property"]["examples"])
+    (project.root / "sitecustomize.py").write_text(SANDBOX)
+    replay = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "--aitest-report=replayed.json")
+    replay.stdout.fnmatch_lines(["aitest recordings (none): * replayed, 0 recorded, 0 missed, 0 unused"])
+    replayed = _property(json.loads((project.root / "replayed.json").read_text()), "ignores_case_and_typos")
+    assert replayed["outcome"] == prop["outcome"]
+    assert _inputs(replayed) == _inputs(prop)  # shrinking included
+    assert [e["output"] for e in replayed["extra"]["property"]["examples"]] == [
+        e["output"] for e in prop["extra"]["property"]["examples"]
+    ]
+    # a property the recording has never seen: its first varied input is a miss like any other
+    spec = project.root / "specs/sentiment.yaml"
+    spec.write_text(spec.read_text() + "  - id: ignores_filler\n    vary: {review: [filler]}\n    expect: same\n")
+    miss = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "ignores_filler")
+    miss.assert_outcomes(failed=1)
+    miss.stdout.fnmatch_lines(["*no recorded response for this model call*", "*--aitest-record=new*"])

@@ -217,7 +217,7 @@ def _case(
 ) -> CaseComparison:
     found = CaseComparison(feature, case_id, candidate, verdict(base, other), base, other)
     found.critical = bool((base or {}).get("critical") or (other or {}).get("critical"))
-    if base and other:
+    if base and other and base.get("kind", "case") == "case":  # a property's runs are of different inputs
         found.broken_critical = _broken_critical(base, other)
         found.agreement = agreement(_first_output(base), _first_output(other), similarity)
     return found

@@ -21,7 +21,7 @@ def format_property_failure(result: CaseResult, *, short: bool = False) -> str:
         f"{result.feature}::{result.id} failed ({result.location}{owner})",
         f"  property: {info['invariant']} must hold when {_varied(info['vary'])}",
         f"  broken after {plural(generated, 'example')}; the smallest input that breaks it"
-        f" ({plural(info['shrink_steps'], 'shrinking step')}):",
+        f" ({plural(info['shrink_steps'], 'shrinking step')}{_cut(info)}):",
         f"  base case: {minimal['base']} ({minimal['base_at']})",
     ]
     lines.extend(_vars(minimal["base_vars"]))
@@ -34,6 +34,10 @@ def format_property_failure(result: CaseResult, *, short: bool = False) -> str:
         lines.append("  unvaried output:")
         lines.append(render_output(minimal["unvaried_output"]))
     return "\n".join(lines)
+
+
+def _cut(info: dict[str, Any]) -> str:
+    return "; shrinking stopped at its budget, a smaller one may exist" if info.get("shrink_cut") else ""
 
 
 def _varied(vary: dict[str, list[str]]) -> str:

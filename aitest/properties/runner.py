@@ -42,6 +42,9 @@ class _Stop(BaseException):
         self.error = error
 
 
+SHRINK_BUDGET = 50  # new inputs tried while shrinking; after these, the smallest failure found so far is shown
+
+
 class PropertyRunner:
     def __init__(self, spec: Spec, prop: Property, runtime: ModelRuntime, *, budget: int, nodeid: str = "") -> None:
         self.spec, self.prop, self.runtime = spec, prop, runtime
@@ -52,6 +55,7 @@ class PropertyRunner:
         self.log: list[dict[str, Any]] = []  # every distinct input tried, in order
         self.unvaried: dict[str, Any] = {}  # base case id -> its own output
         self.shrinking = False
+        self.shrink_cut = False
 
     def run(self) -> CaseResult:
         from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -78,7 +82,7 @@ class PropertyRunner:
         if self.embedder is not None:
             self.runtime.prefetch_embeddings(self.spec)
         try:
-            with _hypothesis_home(self.runtime.config.cache_dir / "hypothesis"):
+            with _hypothesis_home(self.runtime.config.cache_dir / "hypothesis"), _no_shrinking_deadline():
                 holds()
         except _Broken as broken:
             return self._result("failed", broken.example, broken.run)
@@ -93,6 +97,9 @@ class PropertyRunner:
         key = example.key
         if key in self.judged:
             return self.judged[key]
+        if self.shrinking and sum(1 for e in self.log if e["shrinking"]) >= SHRINK_BUDGET:
+            self.shrink_cut = True
+            return _UNTRIED  # counts as holding: the shrinker gives up here, the same way on every run
         try:
             produced = produce(self.spec, example.case, self._client())
         except TargetError as error:
@@ -143,6 +150,7 @@ class PropertyRunner:
             "cut_short": self.budget < self.prop.examples,
             "tried": len(self.log),
             "shrink_steps": sum(1 for e in self.log if e["shrinking"]),
+            "shrink_cut": self.shrink_cut,
             "examples": self.log,
         }
         if minimal is not None:
@@ -160,8 +168,13 @@ class PropertyRunner:
     def _result(self, outcome: Outcome, minimal: Example | None = None, run: RunResult | None = None) -> CaseResult:
         if minimal is None or run is None:
             return CaseResult(**self._identity(), outcome=outcome, extra=self._extra())
-        checks = self.prop.invariant.kind in ("checks", "list")
+        # the case's own checks: if the unvaried case fails them too, the variation is not the cause (for a
+        # list of checks, as in a directional test, the unvaried case is not expected to pass them)
+        checks = self.prop.invariant.kind == "checks"
         unvaried_passes = self._unvaried_passes(minimal.base) if checks else None
+        if self.prop.invariant.kind == "list":
+            with suppress(_Stop):
+                self._unvaried(minimal.base)  # shown next to the varied output
         extra = self._extra(minimal)
         extra["property"]["minimal"]["unvaried_passes"] = unvaried_passes
         failed = run.failures[0] if run.failures else None
@@ -187,6 +200,9 @@ class PropertyRunner:
                           reason_location=error.location, extra=self._extra())  # fmt: skip
 
 
+_UNTRIED = RunResult(0, None, 0.0)
+
+
 def _raised(prop: Property, error: TargetError) -> RunResult:
     """A target that raised on a varied input breaks the property: the feature does not survive the variation."""
     verdict = CheckVerdict("raised", False, error.message, prop.location)
@@ -203,6 +219,24 @@ def _logged(example: Example, result: RunResult, *, shrinking: bool) -> dict[str
         "latency_ms": round(result.latency_ms, 3),
         "shrinking": shrinking,
     }
+
+
+@contextmanager
+def _no_shrinking_deadline() -> Iterator[None]:
+    """Hypothesis stops shrinking after five minutes of wall-clock time: with a slow live model, the inputs
+    tried would then depend on the machine's speed, and a replay would try others than the recording has.
+    Shrinking is bounded by SHRINK_BUDGET inputs instead (a count: the same everywhere)."""
+    from hypothesis.internal.conjecture import engine
+
+    previous = getattr(engine, "MAX_SHRINKING_SECONDS", None)
+    if previous is None:  # a Hypothesis without that limit
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = 10**9
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = previous
 
 
 @contextmanager

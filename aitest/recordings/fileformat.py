@@ -35,9 +35,13 @@ class _Dumper(yaml.SafeDumper):
         return True  # a recording holds plain copies: never `&id001` / `*id001`
 
 
+_ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # YAML reads these as line breaks: only "..." keeps them
+
+
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    block = len(value) > 40 and "\n" in value.strip() and not value.endswith((" ", "\t")) and "\r" not in value
-    style = "|" if block else ('"' if "\n" in value or "\r" in value else None)
+    odd = any(c in value for c in _ODD_BREAKS)
+    block = len(value) > 40 and "\n" in value.strip() and not value.endswith((" ", "\t")) and not odd
+    style = "|" if block else ('"' if "\n" in value or odd else None)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

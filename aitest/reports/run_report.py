@@ -57,6 +57,55 @@ def _location() -> dict[str, Any]:
     }
 
 
+_EXAMPLE = {
+    "type": "object",
+    "description": "one distinct varied input a property tried, in the order tried",
+    "properties": {
+        "base": {"type": "string", "description": "the case whose vars were varied"},
+        "vars": {"type": "object", "description": "the varied vars"},
+        "variations": {"type": "array", "items": {"type": "string"}, "description": "what made them"},
+        "output": {},
+        "passed": {"type": "boolean"},
+        "latency_ms": {"type": "number"},
+        "shrinking": {"type": "boolean", "description": "tried while shrinking a failure"},
+    },
+    "required": ["base", "vars", "variations", "output", "passed", "latency_ms", "shrinking"],
+    "additionalProperties": False,
+}
+PROPERTY = {
+    "type": "object",
+    "description": "a property (kind property): its invariant, budget and every input tried",
+    "properties": {
+        "invariant": {"type": "string"},
+        "vary": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "bases": {"type": "array", "items": {"type": "string"}},
+        "examples_asked": {"type": "integer", "description": "the spec's examples"},
+        "budget": {"type": "integer", "description": "examples allowed this run (the session's cap may cut it)"},
+        "cut_short": {"type": "boolean"},
+        "tried": {"type": "integer", "description": "distinct inputs tried, shrinking included"},
+        "shrink_steps": {"type": "integer"},
+        "shrink_cut": {"type": "boolean", "description": "shrinking stopped at its budget of new inputs"},
+        "examples": {"type": "array", "items": _EXAMPLE},
+        "minimal": {
+            "type": "object",
+            "description": "a broken property: the smallest input that breaks it",
+            "properties": {
+                "base": {"type": "string"},
+                "base_at": {"type": "string"},
+                "base_vars": {"type": "object"},
+                "vars": {"type": "object"},
+                "variations": {"type": "array", "items": {"type": "string"}},
+                "unvaried_output": {},
+                "unvaried_passes": {"type": ["boolean", "null"]},
+            },
+            "required": ["base", "vars", "variations"],
+        },
+    },
+    "required": ["invariant", "vary", "bases", "examples_asked", "budget", "cut_short", "tried", "examples"],
+    "additionalProperties": False,
+}
+
+
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of the run report (docs/report.schema.json)."""
     nullable_int = {"type": ["integer", "null"], "minimum": 0}
@@ -143,7 +192,11 @@ def report_schema() -> dict[str, Any]:
             "error": {"type": "string", "description": "why the case could not run, hint included"},
             "traceback": {"type": "string", "description": "the feature's own frames, when its code raised"},
             "runs": {"type": "array", "items": run},
-            "extra": {"type": "object"},
+            "extra": {
+                "type": "object",
+                "description": "what a kind of result adds; a property: its examples",
+                "properties": {"property": PROPERTY},
+            },
         },
         "required": [
             "nodeid",

@@ -153,8 +153,8 @@ class PropertyBuilder:
                     location=where,
                     hint="only choices replaces a var of any type",
                 )
-            for v in variations:
-                missing = [old for old in (v.option or {}) if v.kind == "replace" and old not in value]
+            for v in (v for v in variations if v.kind == "replace"):
+                missing = [old for old in v.option if old not in value]
                 if missing:
                     raise SpecError(
                         f"replace: {missing[0]!r} is not in '{var}' of case '{case_id}': the edit would change nothing",
