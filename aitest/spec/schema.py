@@ -93,6 +93,12 @@ def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
                 "type": "boolean",
                 "description": "aitest compare: a model swap that makes this case fail is refused, whatever the limits",
             },
+            "xfail": {
+                "type": "string",
+                "minLength": 1,
+                "description": "why the case is expected to fail; strict: if it passes, it fails",
+            },
+            "skip": {"type": "string", "minLength": 1, "description": "why the case is not run"},
         },
         "required": ["id"],
         "additionalProperties": False,
@@ -118,8 +124,25 @@ def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
             "determinism": DETERMINISM,
             "gate": GATE,
             "cases": {"type": "array", "items": {"$ref": "#/$defs/case"}, "minItems": 1},
+            "cases_from": {
+                "description": "more cases, one per row of a data file relative to this spec: .csv (with a header "
+                "row) or .jsonl (one JSON object per line); the columns are the vars, an id column the id",
+                "oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string", "minLength": 1, "description": "the .csv or .jsonl file"},
+                            "expect": {**expect, "description": "checks for every case of the file"},
+                        },
+                        "required": ["file"],
+                        "additionalProperties": False,
+                    },
+                ],
+            },
         },
-        "required": ["feature", "cases"],
+        "required": ["feature"],
+        "anyOf": [{"required": ["cases"]}, {"required": ["cases_from"]}],
         "additionalProperties": False,
         "$defs": {"check": check, "case": case},
     }
