@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -45,10 +46,17 @@ class SpecFile(pytest.File):
         self.owner = owner
 
     def collect(self) -> Iterator[pytest.Item]:
+        root = self.owner.config.rootdir
         try:
             spec = self.owner.load(self.path)
+            _warn(spec.warnings, root)
+        except SpecWarning as warning:  # -W error::aitest.errors.SpecWarning: a warning fails its spec
+            error = AitestError(warning.message, location=warning.location, hint=warning.hint)
+            yield SpecErrorItem.from_parent(self, name="spec", error=error)
+            return
         except AitestError as error:
-            _warn(getattr(error, "warnings", ()), self.config.rootpath)
+            with contextlib.suppress(SpecWarning):  # the spec fails already
+                _warn(getattr(error, "warnings", ()), root)
             yield SpecErrorItem.from_parent(self, name="spec", error=error)
             return
         except Exception as exc:  # a bug of ours must still fail this spec only
@@ -59,7 +67,6 @@ class SpecFile(pytest.File):
             )
             yield SpecErrorItem.from_parent(self, name="spec", error=bug)
             return
-        _warn(spec.warnings, self.config.rootpath)
         for case in spec.cases:
             yield CaseItem.from_parent(self, name=case.id, spec=spec, case=case)
 
@@ -112,7 +119,7 @@ class CaseItem(pytest.Item):
         if isinstance(excinfo.value, XfailPassed):
             where = self.case.location
             reason = f"the case passed, but it is marked xfail ({self.case.xfail})"
-            text = f"{reason}\nhint: remove its xfail (at {where}): the behavior holds now"
+            text = f"{reason}\n  hint: the behavior holds now: remove the case's xfail (the case is at {where})"
             return _failure_repr(self, text, reason, where)
         if isinstance(excinfo.value, CaseNotPassed):
             result = excinfo.value.result

@@ -13,7 +13,7 @@ from typing import Any
 
 from aitest.errors import Location, SpecError
 from aitest.util.files import Unreadable, read_text
-from aitest.util.text import cut, type_word
+from aitest.util.text import cut, plural, type_word
 
 SUFFIXES = (".csv", ".jsonl")
 MAX_DATA_BYTES = 10_000_000
@@ -95,7 +95,7 @@ def _read_csv(text: str, file: str) -> tuple[list[DataRow], list[SpecError]]:
             if len(record) != len(header):
                 errors.append(
                     SpecError(
-                        f"row {len(rows) + len(errors) + 1} has {len(record)} values, but the header has "
+                        f"row {len(rows) + len(errors) + 1} has {plural(len(record), 'value')}, but the header has "
                         f"{len(header)} columns ({cut(', '.join(header), 120)})",
                         location=where,
                         hint="give every row one value per column; quote a value that holds a comma",

@@ -174,7 +174,7 @@ class _Builder:
             raise self.bad_tag(node)
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # dates stay text: a spec compares strings, not datetimes
-        if node.tag == _BOOL_TAG and node.style is None and node.value.lower() in _YAML11_BOOLEANS:
+        if node.tag == _BOOL_TAG and not node.style and node.value.lower() in _YAML11_BOOLEANS:
             self.positions.yaml11_booleans[path] = node.value
         try:
             return yaml.SafeLoader.construct_object(self.loader, node)
