@@ -53,6 +53,17 @@ def test_without_an_id_column_rows_are_numbered(project: Project) -> None:
     result.stdout.fnmatch_lines(["specs/triage.yaml::written", "specs/triage.yaml::row_1", "specs/triage.yaml::row_2"])
 
 
+def test_csv_values_are_text_as_written(project: Project) -> None:
+    project.module("show", "def show(a, b):\n    return repr((a, b))\n")
+    project.spec(
+        "specs/show.yaml",
+        "feature: show\ntarget: show:show\ncases_from:\n  file: rows.csv\n  expect: [{equals: \"('42', '')\"}]\n",
+    )
+    path = project.root / "specs/rows.csv"
+    path.write_bytes("\ufeffid, a, b\nnumber, 42,\n".encode())  # a BOM and spaces after commas, as spreadsheets write
+    project.run().assert_outcomes(passed=1)
+
+
 def test_jsonl_values_are_any_json_and_reach_the_target(project: Project) -> None:
     project.module("count", "def count(items, label):\n    return {'n': len(items), 'label': label}\n")
     project.spec(

@@ -55,7 +55,7 @@ def read_cases(path: Path, display: str, written: Location) -> DataCases:
         text = read_text(path, limit=MAX_DATA_BYTES).removeprefix("\ufeff")  # a BOM, as spreadsheets write
     except Unreadable as why:
         raise SpecError(
-            f"cases_from: the file {cut(display, 120)} {why}",
+            f"cases_from: the file {cut(display if display.isprintable() else repr(display), 120)} {why}",
             location=written,
             hint="the path is relative to the spec file",
         ) from None

@@ -77,6 +77,25 @@ def _promptfoo_form() -> dict[str, Any]:
     }
 
 
+def _cases_from(expect: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": "more cases, one per row of a data file relative to this spec: .csv (with a header "
+        "row) or .jsonl (one JSON object per line); the columns are the vars, an id column the id",
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "minLength": 1, "description": "the .csv or .jsonl file"},
+                    "expect": {**expect, "description": "checks for every case of the file"},
+                },
+                "required": ["file"],
+                "additionalProperties": False,
+            },
+        ],
+    }
+
+
 def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
     """The whole spec format. ``checks`` replaces the schema of one check item (used for fast validation)."""
     check = checks if checks is not None else {"anyOf": [*check_schemas().values(), _promptfoo_form()]}
@@ -124,22 +143,7 @@ def spec_schema(*, checks: dict[str, Any] | None = None) -> dict[str, Any]:
             "determinism": DETERMINISM,
             "gate": GATE,
             "cases": {"type": "array", "items": {"$ref": "#/$defs/case"}, "minItems": 1},
-            "cases_from": {
-                "description": "more cases, one per row of a data file relative to this spec: .csv (with a header "
-                "row) or .jsonl (one JSON object per line); the columns are the vars, an id column the id",
-                "oneOf": [
-                    {"type": "string", "minLength": 1},
-                    {
-                        "type": "object",
-                        "properties": {
-                            "file": {"type": "string", "minLength": 1, "description": "the .csv or .jsonl file"},
-                            "expect": {**expect, "description": "checks for every case of the file"},
-                        },
-                        "required": ["file"],
-                        "additionalProperties": False,
-                    },
-                ],
-            },
+            "cases_from": _cases_from(expect),
         },
         "required": ["feature"],
         "anyOf": [{"required": ["cases"]}, {"required": ["cases_from"]}],
