@@ -43,17 +43,21 @@ def validate(paths: list[str]) -> int:
         print(error, file=sys.stderr)
         return 1
     files = _spec_files(paths, session.config)
-    problems = 0
+    problems = warnings = 0
     for file in files:
         try:
             spec = session.load(file)
         except SpecErrors as errors:
             problems += len(errors.errors)
+            warnings += len(errors.warnings)
             print(errors)
         except AitestError as error:
             problems += 1
             print(error)
         else:
+            warnings += len(spec.warnings)
+            for warning in spec.warnings:
+                print(warning)
             print(f"{spec.location.file}: ok ({spec.feature}, {plural(len(spec.cases), 'case')})", file=sys.stderr)
     if not files:
         print(
@@ -61,6 +65,7 @@ def validate(paths: list[str]) -> int:
         )
         return 1
     status = f"{plural(len(files), 'spec file')}, {plural(problems, 'problem')}"
+    status += f", {plural(warnings, 'warning')}" if warnings else ""
     print(status, file=sys.stderr)
     return 1 if problems else 0
 

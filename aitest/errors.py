@@ -42,15 +42,45 @@ class SpecError(AitestError):
     """A spec file (or a file it names) is malformed or inconsistent."""
 
 
-class SpecErrors(AitestError):
-    """Several problems found in one spec file; str() lists them one per line."""
+class SpecWarning(UserWarning):
+    """Something in a spec that loads, but likely does not mean what its author meant.
 
-    def __init__(self, errors: list[SpecError]) -> None:
-        super().__init__(errors[0].message, location=errors[0].location, hint=errors[0].hint)
-        self.errors = errors
+    A pytest warning on collection (``-W error::aitest.errors.SpecWarning`` makes it an error)
+    and a `warning:` line of `aitest validate`.
+    """
+
+    def __init__(self, message: str, *, location: Location, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
 
     def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
+        head = f"{self.location}: warning: {self.message}"
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+
+class SpecErrors(AitestError):
+    """Several problems found in one spec file; str() lists them one per line.
+
+    ``warnings`` are the file's warnings, reported with its errors (all in one round).
+    """
+
+    def __init__(self, errors: list[SpecError], *, warnings: tuple[SpecWarning, ...] = ()) -> None:
+        super().__init__(errors[0].message, location=errors[0].location, hint=errors[0].hint)
+        self.errors = errors
+        self.warnings = warnings
+
+    def __str__(self) -> str:
+        """The errors, one per line, with the warnings among them in the order of the spec's lines."""
+        spec_file = self.warnings[0].location.file if self.warnings else None
+
+        def key(problem: SpecError | SpecWarning) -> tuple[int, int, int]:
+            where = problem.location
+            return (0, where.line, where.col) if where and where.file == spec_file else (1, 0, 0)
+
+        problems: list[SpecError | SpecWarning] = [*self.errors, *self.warnings]
+        return "\n".join(str(p) for p in (sorted(problems, key=key) if spec_file else problems))
 
 
 class ConfigError(AitestError):

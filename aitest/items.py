@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import warnings
+from collections.abc import Iterable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 from _pytest._code.code import ReprEntry, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
-from aitest.errors import AitestError, Location
+from aitest.errors import AitestError, Location, SpecWarning
 from aitest.failure import format_case_failure
 from aitest.reports.junit import junit_properties
 from aitest.result import CaseResult
@@ -17,10 +20,22 @@ from aitest.session import AitestSession, placeholder
 from aitest.spec.model import Case, Property, Spec
 
 
-class CaseFailed(Exception):
+class CaseNotPassed(Exception):
     def __init__(self, result: CaseResult) -> None:
         super().__init__(result.reason)
         self.result = result
+
+
+class CaseFailed(CaseNotPassed):
+    """The checks failed, or the case could not run: what a case's `xfail` expects."""
+
+
+class CaseMissing(CaseNotPassed):
+    """A replay miss: no evidence either way, so never an expected failure (it must be recorded)."""
+
+
+class XfailPassed(CaseNotPassed):
+    """A case marked `xfail` passed: strict, as pytest's xfail_strict, it fails and says to remove the mark."""
 
 
 class SpecFile(pytest.File):
@@ -31,9 +46,17 @@ class SpecFile(pytest.File):
         self.owner = owner
 
     def collect(self) -> Iterator[pytest.Item]:
+        root = self.owner.config.rootdir
         try:
             spec = self.owner.load(self.path)
+            _warn(spec.warnings, root)
+        except SpecWarning as warning:  # -W error::aitest.errors.SpecWarning: a warning fails its spec
+            error = AitestError(warning.message, location=warning.location, hint=warning.hint)
+            yield SpecErrorItem.from_parent(self, name="spec", error=error)
+            return
         except AitestError as error:
+            with contextlib.suppress(SpecWarning):  # the spec fails already
+                _warn(getattr(error, "warnings", ()), root)
             yield SpecErrorItem.from_parent(self, name="spec", error=error)
             return
         except Exception as exc:  # a bug of ours must still fail this spec only
@@ -48,6 +71,12 @@ class SpecFile(pytest.File):
             yield CaseItem.from_parent(self, name=case.id, spec=spec, case=case)
         for prop in spec.properties:
             yield PropertyItem.from_parent(self, name=prop.id, spec=spec, prop=prop)
+
+
+def _warn(found: Iterable[SpecWarning], rootdir: Path) -> None:
+    """A spec's warnings as pytest warnings of its collection (in the warnings summary; -W applies)."""
+    for warning in found:
+        warnings.warn_explicit(warning, SpecWarning, str(rootdir / warning.location.file), warning.location.line)
 
 
 def _failure_repr(item: pytest.Item, text: str, reason: str, location: Location) -> ReprExceptionInfo:
@@ -69,6 +98,10 @@ class CaseItem(pytest.Item):
         self.spec = spec
         self.case = case
         self.add_marker("aitest")
+        if case.skip:
+            self.add_marker(pytest.mark.skip(reason=case.skip))
+        if case.xfail:  # a replay miss (CaseMissing) is not the failure it expects
+            self.add_marker(pytest.mark.xfail(reason=case.xfail, strict=True, raises=CaseFailed))
         self.extra_keyword_matches.add(spec.feature)
         self.owner: AitestSession = self.parent.owner  # type: ignore[union-attr]
         self.owner.expect(self.nodeid, partial(placeholder, spec, case, self.nodeid))
@@ -77,18 +110,29 @@ class CaseItem(pytest.Item):
         result = self.owner.run(self.spec, self.case, self.nodeid)
         if self.config.getoption("xmlpath", None):  # --junitxml: properties for CI dashboards
             self.user_properties.extend(junit_properties(result))
+        if result.outcome == "missing":
+            raise CaseMissing(result)
         if not result.passed:
             raise CaseFailed(result)
+        if self.case.xfail and not self.config.getoption("runxfail", False):
+            raise XfailPassed(result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, CaseFailed):
+        if isinstance(excinfo.value, XfailPassed):
+            where = self.case.location
+            reason = f"the case passed, but it is marked xfail ({self.case.xfail})"
+            text = f"{reason}\n  hint: the behavior holds now: remove the case's xfail (the case is at {where})"
+            return _failure_repr(self, text, reason, where)
+        if isinstance(excinfo.value, CaseNotPassed):
             result = excinfo.value.result
             text = format_case_failure(result, short=self.config.getoption("tbstyle", "auto") == "short")
             return _failure_repr(self, text, result.reason, result.reason_location or result.location)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, self.case.location.line - 1, f"{self.spec.feature}::{self.case.id}"
+        where = self.case.location  # in the spec, or in the data file of `cases_from`
+        path = self.path if where.file == self.spec.location.file else self.owner.config.rootdir / where.file
+        return path, where.line - 1, f"{self.spec.feature}::{self.case.id}"
 
 
 class PropertyItem(pytest.Item):

@@ -13,6 +13,7 @@ from typing import Any
 
 from aitest.config import Config, load_config
 from aitest.errors import AitestError, Location, SpecError
+from aitest.models.profiles import choose_profile
 from aitest.models.runtime import ModelRuntime
 from aitest.options import RunOptions
 from aitest.properties.summary import property_lines
@@ -56,20 +57,35 @@ class AitestSession:
 
     # -- collection ------------------------------------------------------------------------------
     def load(self, path: Path) -> Spec:
-        """Load a spec, claim its feature name (unique across the suite), check its model profile."""
-        spec = load_spec(path, rootdir=self.config.rootdir, target_packages=self.config.target_packages)
-        first = self.features.get(spec.feature)
-        if first is not None and first.file != spec.file:
-            raise SpecError(
-                f"feature '{spec.feature}' is already defined in {first.location}",
-                location=spec.location,
-                hint="feature names are unique in the suite; rename one",
-            )
+        """Load a spec, claim its feature name (unique across the suite), check its model profile.
+
+        SpecErrors lists every problem of the file at once, these two included.
+        """
+        spec = load_spec(
+            path,
+            rootdir=self.config.rootdir,
+            target_packages=self.config.target_packages,
+            check_model=self._check_model,
+            check_feature=self._check_feature,
+        )
         if spec.needs_model:
-            self.runtime.profile_for(spec)  # an unknown profile fails this spec at collection
+            self.runtime.profile_for(spec)  # checked by the loader already: resolved once per feature here
         self.features[spec.feature] = spec
         self.gates[spec.feature] = spec.gate
         return spec
+
+    def _check_feature(self, feature: str, location: Location) -> None:
+        first = self.features.get(feature)
+        if first is not None and first.location.file != location.file:
+            raise SpecError(
+                f"feature '{feature}' is already defined in {first.location}",
+                location=location,
+                hint="feature names are unique in the suite; rename one",
+            )
+
+    def _check_model(self, model: str | None, location: Location) -> None:
+        """An unknown profile fails the spec at collection (with its other problems)."""
+        choose_profile(self.config, override=self.options.model, spec_model=model, where=location)
 
     # -- per case ----------------------------------------------------------------------------------
     def run(self, spec: Spec, case: Case, nodeid: str) -> CaseResult:

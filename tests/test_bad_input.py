@@ -29,8 +29,8 @@ BAD = [
     ),
     (
         "misspelled_check",
-        "feature: x\ntarget: feature:echo\ncases:\n  - id: a\n    expect:\n      - contians: x\n",
-        "specs/bad.yaml:6:9: unknown check 'contians'; did you mean 'contains'?",
+        "feature: x\ntarget: feature:echo\ncases:\n  - id: a\n    vars: {text: x}\n    expect:\n      - contians: x\n",
+        "specs/bad.yaml:7:9: unknown check 'contians'; did you mean 'contains'?",
     ),
     (
         "unknown_option",
@@ -59,7 +59,7 @@ BAD = [
     ),
     (
         "duplicate_case_ids",
-        "feature: x\ntarget: feature:echo\ncases:\n  - id: a\n    vars: {text: x}\n  - id: a\n",
+        "feature: x\ntarget: feature:echo\ncases:\n  - id: a\n    vars: {text: x}\n  - id: a\n    vars: {text: y}\n",
         "specs/bad.yaml:6:9: duplicate case id 'a' (first at line 4)",
     ),
     (

@@ -42,7 +42,7 @@ def test_validate_prints_every_problem_and_exits_1(project: Project) -> None:
         ]
     )
     result.stdout.fnmatch_lines(["other/extra.aitest.yaml:2:8: 'cases': [[]] should be non-empty"])
-    result.stderr.fnmatch_lines(["3 spec files, 3 problems"])
+    result.stderr.fnmatch_lines(["3 spec files, 5 problems"])  # each file: all its problems at once
 
 
 def test_validate_given_paths(project: Project) -> None:

@@ -429,3 +429,29 @@ def test_a_recorded_property_replays_offline_and_a_new_one_misses(project: Proje
     miss = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "ignores_filler")
     miss.assert_outcomes(failed=1)
     miss.stdout.fnmatch_lines(["*no recorded response for this model call*", "*--aitest-record=new*"])
+
+
+def test_every_property_error_of_a_file_in_one_round(project: Project) -> None:
+    project.module("app", APP)
+    project.spec(
+        "specs/bad.yaml",
+        BASE + "properties:\n"
+        "  - id: p\n    vary: {ticket: [typo, case]}\n    from: [b]\n    expect: same\n"
+        "  - id: q\n    vary: {ticket: [case]}\n    expect: [{equls: x}]\n"
+        "  - id: a\n    vary: {tickt: [case]}\n    expect: same\n",
+    )
+    result = project.pytester.run(AITEST, "validate")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "specs/bad.yaml:8:21: unknown variation 'typo'; did you mean 'typos'?",
+            "*",
+            "specs/bad.yaml:9:12: from: no case 'b' in this file",
+            "*",
+            "specs/bad.yaml:13:15: unknown check 'equls'; did you mean 'equals'?",
+            "*",
+            "specs/bad.yaml:14:9: property id 'a' is also the id of a case (line 4)",
+            "*",
+            "specs/bad.yaml:15:12: vary: case 'a' has no var 'tickt'; did you mean 'ticket'?",
+        ]
+    )

@@ -1,23 +1,36 @@
-"""Spec file -> typed Spec: parse with positions, validate the structure, then the meaning."""
+"""Spec file -> typed Spec: parse with positions, validate the structure, then the meaning.
+
+Every independent problem of a file is reported in one round: only a YAML syntax error stops the
+file. After parsing, each section of the spec records its errors on a ``Problems`` collector and
+skips only what depends on a part found broken (see ``_Builder.spec``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aitest.checks.base import CheckSetup
 from aitest.checks.path import PathSyntaxError, parse_path
 from aitest.checks.registry import all_checks
-from aitest.errors import Location, SpecError, SpecErrors
-from aitest.spec.model import Case, Determinism, Expectation, Spec
+from aitest.errors import Location, SpecError
+from aitest.spec.case_vars import data_var_problems, template_problems
+from aitest.spec.datafile import read_cases
+from aitest.spec.model import Case, Determinism, Expectation, Property, Spec, Target
+from aitest.spec.pitfalls import boolean_warnings
+from aitest.spec.problems import Problems
 from aitest.spec.properties import PropertyBuilder
 from aitest.spec.target import check_vars, resolve_target
-from aitest.spec.template import template_vars
 from aitest.spec.validate import check_lists, check_name, validate_structure
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, read_text
 
 MAX_SPEC_BYTES = 10_000_000  # a spec is written by people; data goes in files of cases
+
+# A check the session adds: the spec's model profile exists, its feature name is free. Raises AitestError.
+ModelCheck = Callable[[str | None, Location], None]
+FeatureCheck = Callable[[str, Location], None]
 
 
 def display_path(path: Path, rootdir: Path) -> str:
@@ -27,10 +40,18 @@ def display_path(path: Path, rootdir: Path) -> str:
         return str(path)
 
 
-def load_spec(path: Path, *, rootdir: Path, target_packages: tuple[str, ...] = ()) -> Spec:
-    """Load one spec file; raises SpecError / SpecErrors naming file:line:col for every problem.
+def load_spec(
+    path: Path,
+    *,
+    rootdir: Path,
+    target_packages: tuple[str, ...] = (),
+    check_model: ModelCheck | None = None,
+    check_feature: FeatureCheck | None = None,
+) -> Spec:
+    """Load one spec file; raises SpecError (bad YAML) or SpecErrors naming file:line:col for every problem.
 
-    ``target_packages`` are packages outside ``rootdir`` that targets may name.
+    ``target_packages`` are packages outside ``rootdir`` that targets may name. ``check_model`` and
+    ``check_feature`` are the session's checks of the spec's model profile and feature name.
     """
     name = display_path(path, rootdir)
     try:
@@ -39,20 +60,38 @@ def load_spec(path: Path, *, rootdir: Path, target_packages: tuple[str, ...] = (
         raise SpecError(f"the file {why}", location=Location(name, 1, 1)) from None
     data, positions = load_yaml(text, name)
     normalize_promptfoo(data, positions)
-    errors = validate_structure(data, positions)
-    if errors:
-        raise errors[0] if len(errors) == 1 else SpecErrors(errors)
-    return _Builder(path, data, positions, rootdir, text.splitlines(), target_packages).spec()
+    problems = Problems(name)
+    for broken, error in validate_structure(data, positions):
+        problems.add(error, broken)
+    if not isinstance(data, dict):
+        problems.raise_if_any()
+        raise AssertionError("validate_structure reports a document that is not a mapping")
+    for warning in boolean_warnings(positions):
+        problems.warn(warning)
+    builder = _Builder(
+        path,
+        data,
+        positions,
+        problems,
+        rootdir=rootdir,
+        lines=text.splitlines(),
+        target_packages=target_packages,
+        check_model=check_model,
+        check_feature=check_feature,
+    )
+    spec = builder.spec()
+    problems.raise_if_any()
+    assert spec is not None  # no problems: every section was built
+    return spec
 
 
 def normalize_promptfoo(data: Any, positions: Positions) -> None:
     """Accept promptfoo's `{type: contains, value: x}` check form as `{contains: x}`."""
     if not isinstance(data, dict):
         return
-    lists = check_lists(data)
     known = all_checks()
-    for base, items in lists:
-        for i, item in enumerate(items if isinstance(items, list) else []):
+    for base, items in check_lists(data):
+        for i, item in enumerate(items):
             kind = item.get("type") if isinstance(item, dict) else None
             if isinstance(kind, str) and kind in known and not any(k in known for k in item):
                 del item["type"]
@@ -79,147 +118,264 @@ def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_
 
 
 class _Builder:
-    """Semantic validation while building the typed Spec."""
+    """The meaning of a structurally checked spec, section by section, each recording its own problems.
+
+    A section skips itself when a part it depends on is broken (``problems.blocked``), so that one
+    mistake is reported once. A new top-level section is one more method, called from ``spec``.
+    """
 
     def __init__(
         self,
         file: Path,
         data: dict[str, Any],
         positions: Positions,
+        problems: Problems,
+        *,
         rootdir: Path,
-        lines: list[str] | None = None,
-        target_packages: tuple[str, ...] = (),
+        lines: list[str],
+        target_packages: tuple[str, ...],
+        check_model: ModelCheck | None,
+        check_feature: FeatureCheck | None,
     ) -> None:
-        self.file, self.data, self.pos, self.rootdir = file, data, positions, rootdir
-        self.target_packages = target_packages
+        self.file, self.data, self.pos, self.problems = file, data, positions, problems
+        self.rootdir, self.lines, self.target_packages = rootdir, lines, target_packages
+        self.check_model, self.check_feature = check_model, check_feature
         self.spec_dir = file.parent
-        self.lines = lines or []
 
-    def spec(self) -> Spec:
+    def spec(self) -> Spec | None:
+        """Every section in turn; the Spec when none of them found a problem."""
         d = self.data
-        if ("prompt" in d) == ("target" in d):
-            raise SpecError(
-                "a spec needs exactly one of 'prompt' and 'target'" + (", not both" if "prompt" in d else ""),
-                location=self.pos.of(("target",) if "target" in d else (), key=True),
-                hint="prompt: a template sent to the model; target: module.path:function of your feature's code",
-            )
-        target = None
-        if "target" in d:
-            target = resolve_target(d["target"], self.pos.of(("target",)), self.rootdir, self.target_packages)
+        self.feature()
+        target = self.target()
         expect = self.checks(("expect",))
         cases = self.cases(target)
-        if "prompt" in d:
-            self.check_template(d["prompt"], cases)
-        properties = PropertyBuilder(self.pos, cases, lambda item, path: self.check(path, item)).build(
-            d.get("properties", [])
-        )
+        self.template(cases)
+        params = self.params()
+        determinism = self.determinism(("determinism",))
+        self.model(target)
+        properties = self.properties(cases)
+        if self.problems.errors:
+            return None
         return Spec(
             feature=d["feature"],
             file=self.file,
             location=self.pos.of(("feature",), key=True),
-            cases=cases,
+            cases=tuple(cases),
             expect=expect,
             output=d.get("output", "text"),
             description=d.get("description", ""),
             owner=d.get("owner", ""),
             model=d.get("model"),
-            params=self.params(),
+            params=params,
             prompt=d.get("prompt"),
             target=target,
-            determinism=self.determinism(("determinism",)),
+            determinism=determinism,
             model_location=self.pos.of(("model",)) if "model" in d else None,
             gate=dict(d.get("gate", {})),
             properties=properties,
+            warnings=self.problems.shown_warnings(),
         )
 
-    def cases(self, target: Any) -> tuple[Case, ...]:
-        seen: dict[str, Location] = {}
+    def feature(self) -> None:
+        if self.check_feature is not None and not self.problems.blocked(("feature",)):
+            with self.problems.collecting(("feature",)):
+                self.check_feature(self.data["feature"], self.pos.of(("feature",), key=True))
+
+    def target(self) -> Target | None:
+        """The imported target; None for a prompt spec, or when it cannot be imported (the error is recorded)."""
+        d = self.data
+        if ("prompt" in d) == ("target" in d):
+            self.problems.add(
+                SpecError(
+                    "a spec needs exactly one of 'prompt' and 'target'" + (", not both" if "prompt" in d else ""),
+                    location=self.pos.of(("target",) if "target" in d else (), key=True),
+                    hint="prompt: a template sent to the model; target: module.path:function of your feature's code",
+                ),
+                ("prompt",),
+            )
+            return None
+        if "target" not in d or self.problems.blocked(("target",)):
+            return None
+        with self.problems.collecting(("target",)):
+            return resolve_target(d["target"], self.pos.of(("target",)), self.rootdir, self.target_packages)
+        return None
+
+    def cases(self, target: Target | None) -> list[Case]:
+        """The cases written in the spec, then those of `cases_from`; ids unique among all of them."""
         cases = []
-        for i, raw in enumerate(self.data["cases"]):
-            location = self.pos.of(("cases", i, "id"))
-            if raw["id"] in seen:
-                raise SpecError(
-                    f"duplicate case id '{raw['id']}' (first at line {seen[raw['id']].line})",
-                    location=location,
-                    hint="case ids must be unique in a file",
-                )
-            seen[raw["id"]] = location
-            variables = dict(raw.get("vars", {}))
-            if target is not None:
-                check_vars(target, variables, self.pos.of(("cases", i, "vars") if "vars" in raw else ("cases", i)))
-            cases.append(
-                Case(
-                    id=raw["id"],
-                    vars=variables,
-                    expect=self.checks(("cases", i, "expect")),
-                    determinism=self.determinism(("cases", i, "determinism")),
-                    location=location,
-                    description=raw.get("description", ""),
-                    critical=bool(raw.get("critical", False)),
+        raw_cases = self.data.get("cases")
+        for i, raw in enumerate(raw_cases if isinstance(raw_cases, list) else []):
+            case = self.case(("cases", i), raw, target)
+            if case is not None:
+                cases.append(case)
+        cases += self.data_cases(target)
+        self.unique_ids(cases)
+        return cases
+
+    def case(self, base: DocPath, raw: Any, target: Target | None) -> Case | None:
+        """One case of `cases:`; None when its id or vars are broken (nothing else can use it then)."""
+        if not isinstance(raw, dict):
+            return None
+        expect = self.checks((*base, "expect"))
+        determinism = self.determinism((*base, "determinism"))
+        if self.problems.blocked((*base, "id")) or self.problems.blocked((*base, "vars")):
+            return None
+        variables = dict(raw.get("vars", {}))
+        if target is not None:
+            with self.problems.collecting((*base, "vars")):
+                check_vars(target, variables, self.pos.of((*base, "vars") if "vars" in raw else base))
+        return Case(
+            id=raw["id"],
+            vars=variables,
+            expect=expect,
+            determinism=determinism,
+            location=self.pos.of((*base, "id")),
+            description=raw.get("description", ""),
+            critical=bool(raw.get("critical", False)),
+            xfail=raw.get("xfail", "") if isinstance(raw.get("xfail"), str) else "",
+            skip=raw.get("skip", "") if isinstance(raw.get("skip"), str) else "",
+        )
+
+    def data_cases(self, target: Target | None) -> list[Case]:
+        """`cases_from: FILE` (or `{file: FILE, expect: [...]}`): one case per row of a .csv or .jsonl file."""
+        source = self.data.get("cases_from")
+        if source is None:
+            return []
+        as_mapping = isinstance(source, dict)
+        where: DocPath = ("cases_from", "file") if as_mapping else ("cases_from",)
+        expect = self.checks(("cases_from", "expect")) if as_mapping else ()
+        if self.problems.inside_broken(where):
+            return []
+        path = self.spec_dir / (source["file"] if as_mapping else source)
+        with self.problems.collecting(where):
+            rows = read_cases(path, display_path(path, self.rootdir), self.pos.of(where))
+            for error in rows.errors:
+                self.problems.add(error)
+            cases = [
+                Case(id=r.id, vars=r.vars, expect=expect, determinism=None, location=r.location) for r in rows.rows
+            ]
+            for error in data_var_problems(target, cases) if target is not None else []:
+                self.problems.add(error)
+            return cases
+        return []
+
+    def unique_ids(self, cases: list[Case]) -> None:
+        seen: dict[str, Location] = {}
+        for case in cases:
+            first = seen.setdefault(case.id, case.location)
+            if first is case.location:
+                continue
+            same_file = first.file == case.location.file
+            self.problems.add(
+                SpecError(
+                    f"duplicate case id '{case.id}' (first at {f'line {first.line}' if same_file else first})",
+                    location=case.location,
+                    hint="case ids must be unique in a file"
+                    + ("" if same_file and first.file == self.problems.file else ", rows of cases_from included"),
                 )
             )
-        return tuple(cases)
 
-    def check_template(self, template: str, cases: tuple[Case, ...]) -> None:
-        """Every {{ var }} of the prompt must be given by every case."""
+    def template(self, cases: list[Case]) -> None:
+        """Every {{ var }} of the prompt must be given by every case (data rows included)."""
+        if "prompt" not in self.data or self.problems.blocked(("prompt",)):
+            return
         where = self.pos.of(("prompt",))
         source = self.lines[where.line - 1] if 0 < where.line <= len(self.lines) else ""
         first = where.line + (1 if source[where.col - 1 : where.col] in ("|", ">") else 0)
-        for name, offset in template_vars(template):
-            for case in cases:
-                if name not in case.vars:
-                    raise SpecError(
-                        f"the prompt uses {{{{ {name} }}}}, but case '{case.id}' has no var '{name}'",
-                        location=Location(where.file, first + offset, 1),
-                        hint=f"add {name} under the vars of case '{case.id}' (line {case.location.line})",
-                    )
+        for error in template_problems(self.data["prompt"], first, cases, where):
+            self.problems.add(error)
+
+    def properties(self, cases: list[Case]) -> tuple[Property, ...]:
+        """`properties:`, built once the cases are (a property varies their vars); skipped when the cases
+        have a problem, since a property would then report cases that are only broken as missing."""
+        raw = self.data.get("properties")
+        if not isinstance(raw, list):
+            return ()
+        lists = [self.checks(("properties", i, "expect")) for i in range(len(raw))]
+        raw_cases = self.data.get("cases")
+        count = len(raw_cases) if isinstance(raw_cases, list) else 0
+        dropped = any(self.problems.blocked(("cases", i, key)) for i in range(count) for key in ("id", "vars"))
+        if dropped or self.problems.blocked(("cases_from",)):
+            return ()
+        builder = PropertyBuilder(self.pos, tuple(cases), self.problems.add)
+        built = []
+        for i, item in enumerate(raw):
+            broken = [b for b in self.problems.broken if b[:2] == ("properties", i)]
+            if any(len(b) < 4 or b[2] != "expect" for b in broken):
+                continue  # its structure is broken (reported): the checks of its list are what remains
+            prop = builder.one(item, i, lists[i])
+            if prop is not None:
+                built.append(prop)
+        return tuple(built)
 
     def params(self) -> dict[str, Any]:
         """The model params; a json_schema given as a path is read (relative to the spec)."""
+        if self.problems.blocked(("params",)):
+            return {}
         params = dict(self.data.get("params", {}))
-        schema = params.get("json_schema")
+        if params.get("json_schema") is not None:
+            with self.problems.collecting(("params", "json_schema")):
+                params["json_schema"] = self.json_schema(params["json_schema"])
+        return params
+
+    def json_schema(self, schema: Any) -> Any:
+        where = self.pos.of(("params", "json_schema"))
         if isinstance(schema, str):
             from aitest.checks.json_schema import load_schema_file
 
-            params["json_schema"] = load_schema_file(self.spec_dir / schema, self.pos.of(("params", "json_schema")))
-        if params.get("json_schema") is not None:
-            from jsonschema import Draft202012Validator
-            from jsonschema.exceptions import SchemaError
+            schema = load_schema_file(self.spec_dir / schema, where)
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
 
-            try:
-                Draft202012Validator.check_schema(params["json_schema"])
-            except SchemaError as exc:
-                raise SpecError(
-                    f"params.json_schema is not a valid JSON Schema: {exc.message}",
-                    location=self.pos.of(("params", "json_schema")),
-                ) from None
-        return params
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise SpecError(f"params.json_schema is not a valid JSON Schema: {exc.message}", location=where) from None
+        return schema
+
+    def checks(self, path: DocPath) -> tuple[Expectation, ...]:
+        """The prepared checks of a list; a check with a problem is recorded and left out."""
+        items = self._get(path)
+        built = []
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if self.problems.blocked((*path, i)):
+                continue
+            with self.problems.collecting((*path, i)):
+                built.append(build_check(item, (*path, i), self.pos, self.spec_dir))
+        return tuple(built)
+
+    def determinism(self, path: DocPath) -> Determinism | None:
+        raw = self._get(path)
+        if raw is None or self.problems.blocked(path):
+            return None
+        result = Determinism(**raw)
+        if result.min_pass is not None and result.min_pass > result.runs:
+            self.problems.add(
+                SpecError(
+                    f"min_pass {result.min_pass} is more than runs {result.runs}",
+                    location=self.pos.of((*path, "min_pass")),
+                    hint="min_pass counts the runs that must pass, at most runs",
+                ),
+                path,
+            )
+        return result
+
+    def model(self, target: Target | None) -> None:
+        """The model profile of a spec that calls a model (a prompt, or a target taking `model`)."""
+        if self.check_model is None or self.problems.blocked(("model",)):
+            return
+        if "prompt" in self.data or (target is not None and target.wants_model):
+            given = self.data.get("model")
+            with self.problems.collecting(("model",)):
+                self.check_model(
+                    given, self.pos.of(("model",) if given is not None else ("feature",), key=given is None)
+                )
 
     def _get(self, path: DocPath) -> Any:
         node: Any = self.data
         for part in path:
             try:
                 node = node[part]
-            except (KeyError, IndexError):
+            except (KeyError, IndexError, TypeError):
                 return None
         return node
-
-    def checks(self, path: DocPath) -> tuple[Expectation, ...]:
-        items = self._get(path) or []
-        return tuple(self.check((*path, i), item) for i, item in enumerate(items))
-
-    def check(self, path: DocPath, item: dict[str, Any]) -> Expectation:
-        return build_check(item, path, self.pos, self.spec_dir)
-
-    def determinism(self, path: DocPath) -> Determinism | None:
-        raw = self._get(path)
-        if raw is None:
-            return None
-        result = Determinism(**raw)
-        if result.min_pass is not None and result.min_pass > result.runs:
-            raise SpecError(
-                f"min_pass {result.min_pass} is more than runs {result.runs}",
-                location=self.pos.of((*path, "min_pass")),
-                hint="min_pass counts the runs that must pass, at most runs",
-            )
-        return result

@@ -10,7 +10,7 @@ from typing import Any
 
 from aitest.checks.base import Check
 from aitest.checks.path import JsonPath
-from aitest.errors import Location
+from aitest.errors import Location, SpecWarning
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Case:
     location: Location
     description: str = ""
     critical: bool = False  # aitest compare refuses a swap that makes it fail
+    xfail: str = ""  # the reason the case is expected to fail (strict: passing fails it); "" when not
+    skip: str = ""  # the reason the case is not run; "" when it runs
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ class Spec:
     model_location: Location | None = None
     gate: dict[str, Any] = field(default_factory=dict)  # aitest compare's limits for this feature
     properties: tuple[Property, ...] = ()
+    warnings: tuple[SpecWarning, ...] = ()  # what loads, but likely is not what the author meant
 
     @cached_property
     def check_names(self) -> frozenset[str]:

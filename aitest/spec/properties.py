@@ -27,60 +27,76 @@ _OPTION_EXAMPLES = {
     "replace": "{replace: {twice: two times}}",
 }
 _INVARIANT_WORDS = {"checks": "checks", "list": "a list of checks"}
-KIND_HINT = "variations: " + ", ".join(KINDS) + " (see Properties in docs/specs.md)"
+KIND_HINT = "variations: " + ", ".join(KINDS) + " (see docs/properties.md)"
 
-BuildCheck = Callable[[dict[str, Any], DocPath], Expectation]
+Report = Callable[[SpecError], None]
 
 
 class PropertyBuilder:
-    """Builds a spec's properties once its cases are known (a property varies the cases' vars)."""
+    """Builds a spec's properties once its cases are known (a property varies the cases' vars).
 
-    def __init__(self, positions: Positions, cases: tuple[Case, ...], build_check: BuildCheck) -> None:
+    Each problem is handed to ``report`` and the building goes on where it can, so that a file's
+    independent mistakes are all reported in one round.
+    """
+
+    def __init__(self, positions: Positions, cases: tuple[Case, ...], report: Report) -> None:
         self.pos = positions
         self.cases = {c.id: c for c in cases}
-        self.build_check = build_check
+        self.report = report
+        self.seen: dict[str, int] = {}
+        self.reported = 0
 
-    def build(self, raw: list[dict[str, Any]]) -> tuple[Property, ...]:
-        seen: dict[str, int] = {}
-        out = []
-        for i, item in enumerate(raw):
-            path: DocPath = ("properties", i)
-            where = self.pos.of((*path, "id"))
-            pid = item["id"]
-            if pid in self.cases:
-                raise SpecError(
-                    f"property id '{pid}' is also the id of a case (line {self.cases[pid].location.line})",
-                    location=where,
-                    hint="ids are unique among cases and properties: each names a pytest item",
-                )
-            if pid in seen:
-                raise SpecError(f"duplicate property id '{pid}' (first at line {seen[pid]})", location=where)
-            seen[pid] = where.line
-            out.append(self.property(item, path))
-        return tuple(out)
-
-    def property(self, item: dict[str, Any], path: DocPath) -> Property:
-        bases = self.bases(item, path)
-        vary = tuple(
-            (var, tuple(self.variation(v, (*path, "vary", var, j)) for j, v in enumerate(items)))
-            for var, items in item["vary"].items()
-        )
-        if not vary:
-            raise SpecError(
-                "vary names no var", location=self.pos.of((*path, "vary")), hint="e.g. vary: {ticket: [case, typos]}"
+    def one(self, item: dict[str, Any], index: int, expect: tuple[Expectation, ...]) -> Property | None:
+        """The property ``properties[index]``, with its list of checks already built (``expect``); None
+        when it has a problem (reported)."""
+        path: DocPath = ("properties", index)
+        before = self.reported
+        self.identity(item["id"], path)
+        bases = self._try(self.bases, item, path)
+        vary = []
+        for var, items in item["vary"].items():
+            variations = tuple(
+                v for j, raw in enumerate(items) if (v := self._try(self.variation, raw, (*path, "vary", var, j)))
             )
-        for var, variations in vary:
-            self.check_var(var, variations, bases, (*path, "vary", var))
+            vary.append((var, variations))
+            if bases is not None and len(variations) == len(items):
+                self._try(self.check_var, var, variations, bases, (*path, "vary", var))
+        invariant = self._try(self.invariant, item, path, expect)
+        if self.reported > before or bases is None or invariant is None:
+            return None
         return Property(
             id=item["id"],
             location=self.pos.of((*path, "id")),
             bases=bases,
-            vary=vary,
-            invariant=self.invariant(item, path),
+            vary=tuple(vary),
+            invariant=invariant,
             examples=item.get("examples", 20),
             description=item.get("description", ""),
             critical=bool(item.get("critical", False)),
         )
+
+    def _try(self, step: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return step(*args)
+        except SpecError as error:
+            self._report(error)
+            return None
+
+    def _report(self, error: SpecError) -> None:
+        self.reported += 1
+        self.report(error)
+
+    def identity(self, pid: str, path: DocPath) -> None:
+        where = self.pos.of((*path, "id"))
+        if pid in self.cases:
+            self._report(SpecError(
+                f"property id '{pid}' is also the id of a case (line {self.cases[pid].location.line})",
+                location=where,
+                hint="ids are unique among cases and properties: each names a pytest item",
+            ))  # fmt: skip
+        elif pid in self.seen:
+            self._report(SpecError(f"duplicate property id '{pid}' (first at line {self.seen[pid]})", location=where))
+        self.seen.setdefault(pid, where.line)
 
     def bases(self, item: dict[str, Any], path: DocPath) -> tuple[str, ...]:
         chosen = item.get("from")
@@ -162,7 +178,7 @@ class PropertyBuilder:
                         hint="choose the cases that contain it with from: [...]",
                     )
 
-    def invariant(self, item: dict[str, Any], path: DocPath) -> Invariant:
+    def invariant(self, item: dict[str, Any], path: DocPath, expect: tuple[Expectation, ...]) -> Invariant:
         raw = item["expect"]
         where = self.pos.of((*path, "expect"))
         json_path = None
@@ -172,7 +188,6 @@ class PropertyBuilder:
             except PathSyntaxError as exc:
                 raise SpecError(str(exc), location=self.pos.of((*path, "path"))) from None
         if isinstance(raw, list):
-            expect = tuple(self.build_check(check, (*path, "expect", j)) for j, check in enumerate(raw))
             invariant = Invariant("list", where, expect=expect)
         elif isinstance(raw, dict):
             invariant = Invariant("similar", where, threshold=float(raw["similar"]), path=json_path)

@@ -152,6 +152,25 @@ def _promptfoo_form() -> dict[str, Any]:
     }
 
 
+def _cases_from(expect: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": "more cases, one per row of a data file relative to this spec: .csv (with a header "
+        "row) or .jsonl (one JSON object per line); the columns are the vars, an id column the id",
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "minLength": 1, "description": "the .csv or .jsonl file"},
+                    "expect": {**expect, "description": "checks for every case of the file"},
+                },
+                "required": ["file"],
+                "additionalProperties": False,
+            },
+        ],
+    }
+
+
 def spec_schema(*, checks: dict[str, Any] | None = None, variations: dict[str, Any] | None = None) -> dict[str, Any]:
     """The whole spec format. ``checks`` and ``variations`` replace the schema of one check item and of one
     variation (structural validation checks those one by one, with messages of their own)."""
@@ -170,6 +189,12 @@ def spec_schema(*, checks: dict[str, Any] | None = None, variations: dict[str, A
                 "type": "boolean",
                 "description": "aitest compare: a model swap that makes this case fail is refused, whatever the limits",
             },
+            "xfail": {
+                "type": "string",
+                "minLength": 1,
+                "description": "why the case is expected to fail; strict: if it passes, it fails",
+            },
+            "skip": {"type": "string", "minLength": 1, "description": "why the case is not run"},
         },
         "required": ["id"],
         "additionalProperties": False,
@@ -200,8 +225,10 @@ def spec_schema(*, checks: dict[str, Any] | None = None, variations: dict[str, A
                 "items": property_schema(variation),
                 "description": "behaviors that must survive generated variations; see Properties in docs/specs.md",
             },
+            "cases_from": _cases_from(expect),
         },
-        "required": ["feature", "cases"],
+        "required": ["feature"],
+        "anyOf": [{"required": ["cases"]}, {"required": ["cases_from"]}],
         "additionalProperties": False,
         "$defs": {"check": check, "case": case},
     }

@@ -20,6 +20,12 @@ _TYPE_WORDS = {
     "boolean": "true or false",
     "null": "empty",
 }
+_KEY_HINTS = {
+    "xfail": "give the reason the case is expected to fail, e.g. xfail: the model still misroutes refunds",
+    "skip": "give the reason the case is not run, e.g. skip: waiting for the new refund policy",
+    "cases_from": "a .csv or .jsonl file relative to this spec, or {file: FILE, expect: [checks]}",
+}
+_REQUIRED_HINTS = {"cases": "give the cases as a list under cases:, or read them from a file with cases_from: FILE"}
 _PATTERN_HINTS = {
     "feature": "use lowercase letters, digits and _, e.g. ticket_triage",
     "id": "use letters, digits, _ and -, e.g. double_charge",
@@ -70,7 +76,8 @@ def _label(path: DocPath) -> str:
     return f"'{keys[-1]}'" if keys else "the spec"
 
 
-def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = "") -> SpecError:
+def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = "") -> tuple[DocPath, SpecError]:
+    """A jsonschema error -> the path of the broken part, and the message a product owner reads."""
     if error.validator in ("oneOf", "anyOf") and error.context:
         from jsonschema.exceptions import best_match
 
@@ -85,18 +92,36 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
         unknown = [k for k in instance if k not in allowed]
         key = unknown[0]
         what = f"option '{key}' of check '{owner}'" if owner else f"key '{key}'"
-        return SpecError(
+        return (*path, key), SpecError(
             f"unknown {what}{did_you_mean(key, allowed)}",
             location=positions.of((*path, key), key=True),
             hint=f"allowed here: {', '.join(a for a in allowed if a != owner)}",
         )
     if validator == "required":
         missing = next(k for k in schema["required"] if k not in instance)
-        return SpecError(f"missing required key '{missing}' in {_label(path)}", location=where)
+        hint = _REQUIRED_HINTS.get(missing, "") if path == () else ""
+        return (*path, missing), SpecError(
+            f"missing required key '{missing}' in {_label(path)}", location=where, hint=hint
+        )
     if validator == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         words = " or ".join(_TYPE_WORDS[w] for w in wanted)
-        return SpecError(f"{_label(path)} must be {words}, not {type_word(instance)}", location=where)
+        return path, SpecError(
+            f"{_label(path)} must be {words}, not {type_word(instance)}",
+            location=where,
+            hint=boolean_hint(positions, path) or _key_hint(path),
+        )
+    return path, _message(error, path, positions)
+
+
+def _key_hint(path: DocPath) -> str:
+    key = next((p for p in reversed(path) if isinstance(p, str)), "")
+    return _KEY_HINTS.get(key, "")
+
+
+def _message(error: Any, path: DocPath, positions: Positions) -> SpecError:
+    validator, instance, schema = error.validator, error.instance, error.schema
+    where = positions.of(path)
     if validator == "enum":
         options = [str(o) for o in schema["enum"]]
         guess = did_you_mean(str(instance), options)
@@ -109,47 +134,65 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
         )
     if validator in ("minimum", "maximum"):
         word = "at least" if validator == "minimum" else "at most"
+        shown = cut(repr(instance), 40)
         return SpecError(
-            f"{_label(path)} must be {word} {schema[validator]}, not {cut(repr(instance), 40)}", location=where
+            f"{_label(path)} must be {word} {schema[validator]}, not {shown}", location=where, hint=_key_hint(path)
         )
-    return SpecError(f"{_label(path)}: {cut(error.message)}", location=where)
+    return SpecError(f"{_label(path)}: {cut(error.message)}", location=where, hint=_key_hint(path))
 
 
-def validate_structure(data: Any, positions: Positions) -> list[SpecError]:
-    """Every structural problem of a spec document, checks included, in file order."""
+def boolean_hint(positions: Positions, path: DocPath) -> str:
+    """For a value written yes/no/on/off without quotes: it is a boolean, quote it for the text."""
+    written = positions.yaml11_booleans.get(path)
+    if written is None:
+        return ""
+    value = "true" if written.lower() in ("yes", "on") else "false"
+    return f'YAML reads {written} without quotes as {value}: write "{written}" in quotes for the text'
+
+
+def validate_structure(data: Any, positions: Positions) -> list[tuple[DocPath, SpecError]]:
+    """Every structural problem of a spec document, checks included, in file order: each with the
+    path of the part it breaks (what depends on that part is not checked further)."""
     if not isinstance(data, dict):
         return [
-            SpecError(
-                f"a spec must be a mapping of keys (feature, cases, ...), not {type_word(data)}",
-                location=positions.of(()),
+            (
+                (),
+                SpecError(
+                    f"a spec must be a mapping of keys (feature, cases, ...), not {type_word(data)}",
+                    location=positions.of(()),
+                ),
             )
         ]
     structure = _structure_schema()
     errors = []
     if not quick_valid(structure, data, structure):  # valid specs skip jsonschema's slower walk
         errors = [_translate(e, (), positions) for e in _structure_validator().iter_errors(data)]
-    for path, item in _check_items(data):
-        errors.extend(validate_check_item(item, path, positions))
-    return sorted(errors, key=lambda e: (e.location.line, e.location.col) if e.location else (0, 0))
+    for base, items in check_lists(data):
+        for i, item in enumerate(items):
+            previous = items[i - 1] if i else None
+            errors.extend(((*base, i), e) for e in validate_check_item(item, (*base, i), positions, previous=previous))
+    return sorted(errors, key=lambda pe: (pe[1].location.line, pe[1].location.col) if pe[1].location else (0, 0))
 
 
-def check_lists(data: dict[str, Any]) -> list[tuple[DocPath, Any]]:
-    """Every `expect:` list of a spec document: the feature's, each case's and each property's."""
+def check_lists(data: dict[str, Any]) -> list[tuple[DocPath, list[Any]]]:
+    """Every list of checks in a spec document (a new section with checks adds its lists here)."""
     lists: list[tuple[DocPath, Any]] = [(("expect",), data.get("expect"))]
     for section in ("cases", "properties"):
         items = data.get(section)
         if isinstance(items, list):
             lists += [((section, i, "expect"), c.get("expect")) for i, c in enumerate(items) if isinstance(c, dict)]
-    return lists
+    source = data.get("cases_from")
+    if isinstance(source, dict):
+        lists.append((("cases_from", "expect"), source.get("expect")))
+    return [(path, items) for path, items in lists if isinstance(items, list)]
 
 
-def _check_items(data: dict[str, Any]) -> list[tuple[DocPath, Any]]:
-    lists = check_lists(data)
-    return [((*p, i), item) for p, items in lists if isinstance(items, list) for i, item in enumerate(items)]
+def check_name(item: dict[str, Any], path: DocPath, positions: Positions, *, previous: Any = None) -> str:
+    """The one known check name of a check mapping; SpecError when there is none or several.
 
-
-def check_name(item: dict[str, Any], path: DocPath, positions: Positions) -> str:
-    """The one known check name of a check mapping; SpecError when there is none or several."""
+    ``previous`` is the item above in the list: an option written as an item of its own
+    (`- threshold: 0.7` under `- similar: ...`) is explained as such.
+    """
     known = check_schemas()
     names = [k for k in item if k in known]
     if len(names) == 1:
@@ -167,6 +210,9 @@ def check_name(item: dict[str, Any], path: DocPath, positions: Positions) -> str
             location=positions.of((*path, "type")),
             hint="checks: " + ", ".join(sorted(known)),
         )
+    stray = _option_of_previous(item, path, positions, previous)
+    if stray is not None:
+        raise stray
     unknown = [k for k in item if k != "path"]
     if not unknown:
         raise SpecError("a check needs a name, e.g. '- contains: text'", location=positions.of(path))
@@ -177,7 +223,26 @@ def check_name(item: dict[str, Any], path: DocPath, positions: Positions) -> str
     )
 
 
-def validate_check_item(item: Any, path: DocPath, positions: Positions) -> list[SpecError]:
+def _option_of_previous(item: dict[str, Any], path: DocPath, positions: Positions, previous: Any) -> SpecError | None:
+    """`- threshold: 0.7` right under `- similar: ...`: an option of the check above, written with a dash."""
+    known = check_schemas()
+    names = [k for k in previous if k in known] if isinstance(previous, dict) else []
+    if len(names) != 1 or not item or not isinstance(path[-1], int):
+        return None
+    name = names[0]
+    options = set(known[name]["properties"]) - {name}
+    if not all(k in options for k in item):
+        return None
+    key = next(iter(item))
+    above = positions.of((*path[:-1], path[-1] - 1, name), key=True)
+    return SpecError(
+        f"'{key}' is an option of the check '{name}' above (line {above.line}), not a check of its own",
+        location=positions.of((*path, key), key=True),
+        hint=f"remove the '- ' before {key}, so that it lines up under {name} as part of that check",
+    )
+
+
+def validate_check_item(item: Any, path: DocPath, positions: Positions, *, previous: Any = None) -> list[SpecError]:
     if not isinstance(item, dict):
         return [
             SpecError(
@@ -186,10 +251,10 @@ def validate_check_item(item: Any, path: DocPath, positions: Positions) -> list[
             )
         ]
     try:
-        name = check_name(item, path, positions)
+        name = check_name(item, path, positions, previous=previous)
     except SpecError as error:
         return [error]
     schema = check_schemas()[name]
     if quick_valid(schema, item, schema):
         return []
-    return [_translate(e, path, positions, owner=name) for e in _check_validator(name).iter_errors(item)]
+    return [_translate(e, path, positions, owner=name)[1] for e in _check_validator(name).iter_errors(item)]

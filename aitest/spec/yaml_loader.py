@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from aitest.errors import Location, SpecError
+from aitest.spec.yaml_hints import syntax_problem
 from aitest.util.text import cut
 
 DocPath = tuple[str | int, ...]  # keys and list indices from the document root
@@ -26,6 +27,8 @@ _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _MAP_TAG = "tag:yaml.org,2002:map"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_YAML11_BOOLEANS = {"yes", "no", "on", "off"}  # what PyYAML's resolver turns into booleans, besides true/false
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
@@ -36,6 +39,8 @@ class Positions:
     file: str
     values: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
+    # values written yes/no/on/off without quotes, which YAML 1.1 reads as true/false: path -> as written
+    yaml11_booleans: dict[DocPath, str] = field(default_factory=dict)
 
     def of(self, path: DocPath, *, key: bool = False) -> Location:
         """The location of the value at ``path`` (or of its key), else its nearest parent."""
@@ -67,8 +72,8 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise SpecError(f"malformed YAML: {problem}", location=where, hint="check indentation and quoting") from None
+        message, hint = syntax_problem(exc.problem or exc.context or "malformed YAML", text, where.line, where.col)
+        raise SpecError(message, location=where, hint=hint) from None
     except yaml.YAMLError as exc:  # the reader: control characters, bad encodings (it knows the character's index)
         position = getattr(exc, "position", None)
         where = _location_of(text, position, file) if isinstance(position, int) else Location(file)
@@ -169,6 +174,8 @@ class _Builder:
             raise self.bad_tag(node)
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # dates stay text: a spec compares strings, not datetimes
+        if node.tag == _BOOL_TAG and not node.style and node.value.lower() in _YAML11_BOOLEANS:
+            self.positions.yaml11_booleans[path] = node.value
         try:
             return yaml.SafeLoader.construct_object(self.loader, node)
         except (ValueError, KeyError, TypeError, OverflowError):  # e.g. `!!int abc`, `!!bool maybe`
