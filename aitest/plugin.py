@@ -11,7 +11,7 @@ import pytest
 
 from aitest.config import load_config
 from aitest.errors import AitestError
-from aitest.options import RunOptions
+from aitest.options import RunOptions, set_current
 from aitest.recordings.mode import MODES, RecordMode
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
         report=Path(report).resolve() if report else None,
         existing=frozenset(existing) if existing is not None else None,
     )
+    set_current(config.stash[OPTIONS_KEY])  # aitest.check in the run's tests follows its record mode
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(), "aitest-xdist")
 

@@ -66,6 +66,7 @@ class AitestSession:
             )
         if spec.needs_model:
             self.runtime.profile_for(spec)  # an unknown profile fails this spec at collection
+        self.runtime.check_judges(spec)  # so does an unknown judge of a rubric
         self.features[spec.feature] = spec
         self.gates[spec.feature] = spec.gate
         return spec
