@@ -106,9 +106,14 @@ def test_yes_passes_no_fails_and_anything_else_fails_showing_the_answer() -> Non
     assert (failed.passed, failed.score) == (False, 0.0)
     assert failed.message == "the judge (gemma-270m) answered no to 'Is the reply polite?'"
     assert failed.detail == "judge's answer: 'no'"
-    unclear, _, _ = judged("\nAnswer each question")
+    unclear, _, _ = judged("\nThe answer")
     assert not unclear.passed
-    assert unclear.message == "the judge (gemma-270m) answered neither yes nor no: 'Answer each question'"
+    assert unclear.message == "the judge (gemma-270m) answered neither yes nor no: 'The answer'"
+    echo, _, _ = judged("Answer each question about a reply with yes")  # Gemma 3 270M through chat
+    assert not echo.passed
+    assert echo.message == (
+        "the judge (gemma-270m) repeated its prompt instead of answering: 'Answer each question about a reply with yes'"
+    )
 
 
 def test_judge_and_chat_options_choose_the_profile_and_the_api() -> None:

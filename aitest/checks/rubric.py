@@ -56,11 +56,21 @@ def judge_prompt(question: str, variables: Mapping[str, Any], output: str) -> st
     )
 
 
+def _first_line(answer: str) -> str:
+    return next((line.strip() for line in answer.splitlines() if line.strip()), "")
+
+
 def read_verdict(answer: str) -> bool | None:
     """yes/no (or true/false, pass/fail) as the first such word of the answer's first line; None if absent."""
-    first = next((line for line in answer.splitlines() if line.strip()), "")
-    found = _VERDICT.search(first)
+    found = _VERDICT.search(_first_line(answer))
     return _WORDS[found.group(1).lower()] if found else None
+
+
+def repeats_prompt(answer: str, prompt: str) -> bool:
+    """The judge began to repeat its prompt ("Answer each question about a reply with yes"): no verdict,
+    whatever words it copied."""
+    first = _first_line(answer)
+    return len(first.split()) > 1 and any(line.startswith(first) for line in prompt.splitlines())
 
 
 @register
@@ -98,6 +108,10 @@ class Rubric(Check):
             answer = client.complete(prompt, **JUDGE_PARAMS)
         verdict = read_verdict(answer)
         said = f"judge's answer: {show(answer.strip(), 200)}"
+        if repeats_prompt(answer, prompt):
+            return CheckResult(
+                False, f"the judge ({profile}) repeated its prompt instead of answering: {show(answer.strip())}"
+            )
         if verdict is None:
             return CheckResult(False, f"the judge ({profile}) answered neither yes nor no: {show(answer.strip())}")
         if verdict:
