@@ -102,6 +102,10 @@ class TargetError(AitestError):
         return "".join(traceback.format_list([f for f in frames if not f.filename.startswith(_PACKAGE_DIR)])).rstrip()
 
 
+class CheckError(AitestError):
+    """A check written in Python (`python:`, a plugin's) gave something that is not a verdict."""
+
+
 class ModelError(AitestError):
     """A model cannot be loaded or called: missing file or package, server down, bad response."""
 

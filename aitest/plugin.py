@@ -11,7 +11,7 @@ import pytest
 
 from aitest.config import MAX_EXAMPLES, load_config
 from aitest.errors import AitestError
-from aitest.options import RunOptions
+from aitest.options import RunOptions, set_current
 from aitest.recordings.mode import MODES, RecordMode
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
         existing=frozenset(existing) if existing is not None else None,
         max_examples=max_examples,
     )
+    set_current(config.stash[OPTIONS_KEY])  # aitest.check in the run's tests follows its record mode
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(), "aitest-xdist")
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from aitest.checks.base import CheckContext, as_text, parse_json
+from aitest.checks.base import CaseInfo, CheckContext, ModelLookup, as_text, parse_json
 from aitest.checks.path import PathMissing
 from aitest.errors import AitestError, RecordingMiss, TargetError
 from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult
@@ -45,10 +47,13 @@ def evaluate(
     reference: Any = None,
     embedder: Embedder | None = None,
     produced: Produced | None = None,
+    case: CaseInfo | None = None,
+    models: ModelLookup | None = None,
 ) -> RunResult:
     """Run every check on one output (JSON parsing and `path` selection first).
 
-    ``produced`` carries what the model client counted of this run (calls, tokens) into the result.
+    ``produced`` carries what the model client counted of this run (calls, tokens) into the result;
+    ``case`` and ``models`` are handed to the checks (custom checks, a rubric's judge).
     """
     counts = (produced.model_calls, produced.prompt_tokens, produced.completion_tokens) if produced else (0, None, None)
     value, is_json, parsed = output, not isinstance(output, str), None
@@ -59,7 +64,15 @@ def evaluate(
             return RunResult(index, output, latency_ms, (), f"output is not valid JSON ({exc})", *counts)
         is_json = True
     whole = CheckContext(
-        value, is_json=is_json, output=output, latency_ms=latency_ms, runs=runs, reference=reference, embedder=embedder
+        value,
+        is_json=is_json,
+        output=output,
+        latency_ms=latency_ms,
+        runs=runs,
+        reference=reference,
+        embedder=embedder,
+        case=case,
+        models=models,
     )
     verdicts = []
     for expectation in expectations:
@@ -135,6 +148,7 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None 
         failure = error
     outputs = tuple(p.output for p in produced)
     checks = spec.checks_for(case)
+    info = CaseInfo(spec.feature, case.id, MappingProxyType(copy.deepcopy(case.vars)))
     results: tuple[RunResult, ...] = ()
     try:
         results = tuple(
@@ -147,6 +161,8 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None 
                 runs=outputs,
                 embedder=embedder,
                 produced=p,
+                case=info,
+                models=runtime.judges(spec, index),
             )
             for index, p in enumerate(produced)
         )

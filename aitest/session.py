@@ -70,6 +70,7 @@ class AitestSession:
         )
         if spec.needs_model:
             self.runtime.profile_for(spec)  # checked by the loader already: resolved once per feature here
+        self.runtime.check_judges(spec)  # an unknown judge of a rubric fails this spec at collection
         self.features[spec.feature] = spec
         self.gates[spec.feature] = spec.gate
         return spec

@@ -53,7 +53,7 @@ BROKEN_LINES = [
     "  hint: its parameters: ticket",
     "specs/triage.yaml:14:9: unknown check 'contians'; did you mean 'contains'?",
     "  hint: checks: contains, contains_all, contains_any, equals, max_latency_ms, max_length, min_length, no_pii, "
-    "not_contains, not_regex, one_of, regex, schema, similar",
+    "not_contains, not_regex, one_of, python, regex, rubric, schema, similar",
     "specs/triage.yaml:15:9: duplicate case id 'one' (first at line 11)",
     "  hint: case ids must be unique in a file",
     "specs/triage.yaml:17:12: 'xfail' must be text, not true or false",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from aitest.errors import Location, ModelError
 
@@ -30,6 +31,29 @@ class CheckSetup:
 
     spec_dir: Path
     location: Location
+    rootdir: Path | None = None  # the project root: `python:` checks import the project's own code
+    target_packages: tuple[str, ...] = ()  # and the packages of [tool.aitest] target_packages
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """The case whose output a check judges: what `python:` functions get as ``case``, the judge as input."""
+
+    feature: str
+    id: str
+    vars: Mapping[str, Any]
+
+
+class ModelCaller(Protocol):
+    """What a check may call a model through: the model client a target gets (recorded and replayed)."""
+
+    def complete(self, prompt: str, **params: Any) -> str: ...
+
+    def chat(self, messages: list[dict[str, Any]], **params: Any) -> str: ...
+
+
+# a model client by profile name (None: the profile the spec runs on) -> (the profile's name, its client)
+ModelLookup = Callable[[str | None], tuple[str, ModelCaller]]
 
 
 def parse_json(text: str) -> Any:
@@ -50,6 +74,8 @@ class CheckContext:
     ``reference`` the output a property compares against (the unvaried case's); ``embedder``
     the session's embedding model behind its cache. ``is_json`` says the value is parsed JSON
     already (JSON output, or a field selected by ``path``), so text in it is a JSON string.
+    ``case`` is the case being judged (None in ``aitest.check``); ``models`` gives a check that
+    calls a model (``rubric``) a client for a profile, recorded and replayed like the feature's.
     """
 
     value: Any
@@ -59,6 +85,8 @@ class CheckContext:
     runs: tuple[Any, ...] = ()
     reference: Any = None
     embedder: Embedder | None = None
+    case: CaseInfo | None = None
+    models: ModelLookup | None = None
 
     def json(self) -> Any:
         """The value as JSON: text is parsed (ValueError when it is not JSON), anything else is already JSON."""
@@ -68,6 +96,12 @@ class CheckContext:
         if self.embedder is None:
             raise ModelError("this check compares meanings, but no embedding model is configured here")
         return self.embedder
+
+    def model(self, profile: str | None, *, who: str) -> tuple[str, ModelCaller]:
+        """The client of model profile ``profile`` (None: the spec's own) and the profile's name."""
+        if self.models is None:
+            raise ModelError(f"{who} calls a model, but no model client is available here")
+        return self.models(profile)
 
 
 class Check(ABC):
@@ -82,6 +116,7 @@ class Check(ABC):
     value_schema: ClassVar[dict[str, Any]]
     options: ClassVar[dict[str, dict[str, Any]]] = {}
     description: ClassVar[str] = ""
+    any_options: ClassVar[bool] = False  # the editor schema lets any option through (a plugin that failed to load)
 
     def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:
         self.value = value
@@ -93,6 +128,11 @@ class Check(ABC):
 
     def reference_texts(self) -> tuple[str, ...]:
         """Texts this check will embed, so that the engine can embed them in one batch with the rest."""
+        return ()
+
+    def model_profiles(self) -> tuple[str | None, ...]:
+        """Model profiles this check calls (None: the spec's own), so that a spec naming an unknown one fails
+        when it loads."""
         return ()
 
 

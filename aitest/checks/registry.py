@@ -1,4 +1,4 @@
-"""Check names -> check types. Later families register themselves by being listed here."""
+"""Check names -> check types: the built-in families listed here, then the installed packages' plugins."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ _FAMILIES = (
     "aitest.checks.pii",
     "aitest.checks.latency",
     "aitest.checks.similarity",
+    "aitest.checks.custom",
+    "aitest.checks.rubric",
 )
 _REGISTRY: dict[str, type[Check]] = {}
 _LOADED = False
@@ -24,10 +26,14 @@ def register(cls: type[Check]) -> type[Check]:
 
 
 def all_checks() -> dict[str, type[Check]]:
-    """Every known check, importing the check families on first use."""
+    """Every known check: the built-in families, imported on first use, then the entry point group
+    `aitest.checks` of installed packages (a built-in name wins)."""
     global _LOADED
     if not _LOADED:
         for module in _FAMILIES:
             importlib.import_module(module)
         _LOADED = True
+        from aitest.checks.plugins import plugin_checks
+
+        _REGISTRY.update(plugin_checks(frozenset(_REGISTRY)))
     return _REGISTRY

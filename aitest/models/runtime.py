@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from aitest.checks.base import ModelCaller, ModelLookup
 from aitest.config import Config
 from aitest.embeddings import Embedder
-from aitest.errors import AitestError
+from aitest.errors import AitestError, ConfigError, Location
 from aitest.models.client import ModelClient
 from aitest.models.profile import Profile
-from aitest.models.profiles import choose_profile
+from aitest.models.profiles import all_profiles, choose_profile
 from aitest.recordings.mode import RecordMode
 from aitest.recordings.store import RecordingStore
 from aitest.spec.model import Spec
 from aitest.stats import CallStats
+from aitest.util.text import did_you_mean
 
 
 @dataclass
@@ -55,6 +57,39 @@ class ModelRuntime:
         return ModelClient(
             self.profile_for(spec), self.mode, recording, self.stats, self.config.rootdir, dict(spec.params), run
         )
+
+    def named_profile(self, name: str, where: Location | None) -> Profile:
+        """A profile a check names (a rubric's `judge:`); ConfigError at the check's line if unknown."""
+        profiles = all_profiles(self.config)
+        if name not in profiles:
+            raise ConfigError(
+                f"unknown model profile '{name}' (from judge:){did_you_mean(name, list(profiles))}",
+                location=where,
+                hint=f"known profiles: {', '.join(sorted(profiles))}; define others under [tool.aitest.models.NAME]",
+            )
+        return profiles[name]
+
+    def check_judges(self, spec: Spec) -> None:
+        """Every profile the spec's checks call resolves (run when the spec loads)."""
+        every = spec.expect + tuple(e for case in spec.cases for e in case.expect)
+        for expectation in every + tuple(e for p in spec.properties for e in p.invariant.expect):
+            for name in expectation.check.model_profiles():
+                if name is None:
+                    self.profile_for(spec)
+                else:
+                    self.named_profile(name, expectation.location)
+
+    def judges(self, spec: Spec, run: int) -> ModelLookup:
+        """Model clients for the checks of one run that call a model (rubric), recorded in the feature's file.
+
+        Apart from the case's own client, so that the judge's time and tokens are not the feature's."""
+
+        def lookup(name: str | None) -> tuple[str, ModelCaller]:
+            profile = self.profile_for(spec) if name is None else self.named_profile(name, None)
+            recording = self.store.feature(spec.feature) if self.mode.uses_files else None
+            return profile.name, ModelClient(profile, self.mode, recording, self.stats, self.config.rootdir, {}, run)
+
+        return lookup
 
     def prefetch_embeddings(self, spec: Spec) -> None:
         """Before a feature's first case: its references, and in replay its recorded responses, in one batch."""

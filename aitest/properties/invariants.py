@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from aitest.checks.base import as_text, parse_json, show
+from aitest.checks.base import CaseInfo, ModelLookup, as_text, parse_json, show
 from aitest.checks.path import PathMissing
 from aitest.result import CheckVerdict, RunResult
 from aitest.run import Produced, evaluate
@@ -31,12 +32,17 @@ def judge(
     *,
     unvaried: Callable[[], Any],
     embedder: Embedder | None,
+    varied: Case | None = None,
+    models: ModelLookup | None = None,
 ) -> RunResult:
-    """The varied output's verdict. ``unvaried()`` gives the base case's own output (called only when needed)."""
+    """The varied output's verdict. ``unvaried()`` gives the base case's own output (called only when needed);
+    ``varied`` is the case as run (what `python:` and `rubric:` checks see), ``models`` the checks' judges."""
     if invariant.kind in ("checks", "list"):
         expect = spec.checks_for(base) if invariant.kind == "checks" else invariant.expect
+        case = varied or base
+        info = CaseInfo(spec.feature, case.id, MappingProxyType(dict(case.vars)))
         return evaluate(produced.output, expect, output_kind=spec.output, latency_ms=produced.latency_ms,
-                        embedder=embedder, produced=produced)  # fmt: skip
+                        embedder=embedder, produced=produced, case=info, models=models)  # fmt: skip
     value, problem = comparable(spec, invariant, produced.output)
     before, before_problem = comparable(spec, invariant, unvaried())
     score = None

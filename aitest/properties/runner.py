@@ -108,7 +108,8 @@ class PropertyRunner:
             raise _Stop(error) from None
         else:
             result = judge(self.spec, self.prop.invariant, example.base, produced,
-                           unvaried=lambda: self._unvaried(example.base), embedder=self.embedder)  # fmt: skip
+                           unvaried=lambda: self._unvaried(example.base), embedder=self.embedder,
+                           varied=example.case, models=self.runtime.judges(self.spec, 0))  # fmt: skip
         self.judged[key] = result
         self.log.append(_logged(example, result, shrinking=self.shrinking))
         return result
@@ -192,7 +193,7 @@ class PropertyRunner:
             return None
         produced = Produced(output, 0.0)
         return judge(self.spec, self.prop.invariant, base, produced, unvaried=lambda: output,
-                     embedder=self.embedder).passed  # fmt: skip
+                     embedder=self.embedder, models=self.runtime.judges(self.spec, 0)).passed  # fmt: skip
 
     def _could_not_run(self, error: AitestError) -> CaseResult:
         outcome: Outcome = "missing" if isinstance(error, RecordingMiss) else "error"

@@ -102,8 +102,16 @@ def normalize_promptfoo(data: Any, positions: Positions) -> None:
                 positions.values[kind_path] = positions.values.get(value_path, positions.values[path])
 
 
-def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_dir: Path) -> Expectation:
-    """A validated check mapping -> a prepared Expectation (regexes compiled, schemas loaded)."""
+def build_check(
+    item: dict[str, Any],
+    path: DocPath,
+    positions: Positions,
+    spec_dir: Path,
+    *,
+    rootdir: Path | None = None,
+    target_packages: tuple[str, ...] = (),
+) -> Expectation:
+    """A validated check mapping -> a prepared Expectation (regexes compiled, schemas loaded, functions imported)."""
     name = check_name(item, path, positions)
     json_path = None
     if "path" in item:
@@ -112,7 +120,7 @@ def build_check(item: dict[str, Any], path: DocPath, positions: Positions, spec_
         except PathSyntaxError as exc:
             raise SpecError(str(exc), location=positions.of((*path, "path"))) from None
     options = {k: v for k, v in item.items() if k not in (name, "path", "critical")}
-    setup = CheckSetup(spec_dir, positions.of((*path, name)))
+    setup = CheckSetup(spec_dir, positions.of((*path, name)), rootdir, target_packages)
     check = all_checks()[name](item[name], options, setup)
     return Expectation(name, check, json_path, positions.of(path), bool(item.get("critical", False)))
 
@@ -341,7 +349,12 @@ class _Builder:
             if self.problems.blocked((*path, i)):
                 continue
             with self.problems.collecting((*path, i)):
-                built.append(build_check(item, (*path, i), self.pos, self.spec_dir))
+                built.append(
+                    build_check(
+                        item, (*path, i), self.pos, self.spec_dir, rootdir=self.rootdir,
+                        target_packages=self.target_packages,
+                    )
+                )  # fmt: skip
         return tuple(built)
 
     def determinism(self, path: DocPath) -> Determinism | None:

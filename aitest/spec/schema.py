@@ -139,7 +139,8 @@ def check_schemas() -> dict[str, dict[str, Any]]:
         properties = {name: {**check.value_schema, "description": check.description}}
         properties.update(COMMON_OPTIONS)
         properties.update(check.options)
-        out[name] = {"type": "object", "properties": properties, "required": [name], "additionalProperties": False}
+        extra = bool(check.any_options)  # a plugin that failed to load: its use is reported, not its options
+        out[name] = {"type": "object", "properties": properties, "required": [name], "additionalProperties": extra}
     return out
 
 

@@ -30,6 +30,7 @@ _PATTERN_HINTS = {
     "feature": "use lowercase letters, digits and _, e.g. ticket_triage",
     "id": "use letters, digits, _ and -, e.g. double_charge",
     "target": "write module.path:function, e.g. myapp.triage:classify",
+    "python": "write module.path:function, e.g. myapp.checks:is_polite",
 }
 
 
