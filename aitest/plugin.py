@@ -4,18 +4,20 @@ the engine is imported when the first spec is collected, or a worker reports, or
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from aitest.config import load_config
-from aitest.errors import AitestError
+from aitest.errors import AitestError, Location
 from aitest.options import RunOptions
 from aitest.recordings.mode import MODES, RecordMode
 
 if TYPE_CHECKING:
     from aitest.config import Config
+    from aitest.fixture import AitestModel
     from aitest.session import AitestSession
 
 CONFIG_KEY = pytest.StashKey["Config"]()
@@ -48,6 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "aitest: a behavior case from an aitest YAML spec")
+    config.addinivalue_line("markers", "aitest_model(profile): the model profile of this test's aitest_model fixture")
     try:
         project = config.stash[CONFIG_KEY] = load_config(config.rootpath)
         mode = RecordMode.parse(
@@ -110,6 +113,26 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     from aitest.items import SpecFile
 
     return SpecFile.from_parent(parent, path=file_path, owner=owner(parent.config))
+
+
+@pytest.fixture
+def aitest_model(request: pytest.FixtureRequest) -> Iterator[AitestModel]:
+    """The model client of the default profile (or --aitest-model, or @pytest.mark.aitest_model(NAME)),
+    recorded and replayed under the record mode as a spec's calls are, in a recording file of this test."""
+    session = owner(request.config)
+    file, line, _ = request.node.location
+    where = Location(file, (line or 0) + 1)
+    try:
+        marker = request.node.get_closest_marker("aitest_model")
+        marked = (marker.args, marker.kwargs) if marker else None
+        model = session.model_for_test(request.node.nodeid, marker=marked, where=where)
+    except AitestError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield model
+    try:
+        session.after_test()
+    except AitestError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
