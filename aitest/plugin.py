@@ -4,9 +4,9 @@ the engine is imported when the first spec is collected, or a worker reports, or
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -25,6 +25,7 @@ OPTIONS_KEY = pytest.StashKey[RunOptions]()
 SESSION_KEY = pytest.StashKey["AitestSession"]()
 WORKER_KEY = "aitest"
 MAX_RUNS = 100
+T = TypeVar("T")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -120,19 +121,25 @@ def aitest_model(request: pytest.FixtureRequest) -> Iterator[AitestModel]:
     """The model client of the default profile (or --aitest-model, or @pytest.mark.aitest_model(NAME)),
     recorded and replayed under the record mode as a spec's calls are, in a recording file of this test."""
     session = owner(request.config)
-    file, line, _ = request.node.location
-    where = Location(file, (line or 0) + 1)
-    try:
-        marker = request.node.get_closest_marker("aitest_model")
-        marked = (marker.args, marker.kwargs) if marker else None
-        model = session.model_for_test(request.node.nodeid, marker=marked, where=where)
-    except AitestError as error:
-        pytest.fail(str(error), pytrace=False)
+    file, line, _ = request.node.location  # the line of the test's first decorator, or of its def
+    marker = request.node.get_closest_marker("aitest_model")
+    model = _or_fail(
+        session.model_for_test,
+        request.node.nodeid,
+        marker=(marker.args, marker.kwargs) if marker else None,
+        where=Location(file, (line or 0) + 1),
+    )
     yield model
+    _or_fail(session.after_test)
+
+
+def _or_fail(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call``'s result; an AitestError fails the test with its message and hint, not a traceback."""
     try:
-        session.after_test()
+        return call(*args, **kwargs)
     except AitestError as error:
-        pytest.fail(str(error), pytrace=False)
+        message = str(error)
+    pytest.fail(message, pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
