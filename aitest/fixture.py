@@ -34,6 +34,7 @@ class AitestModel:
     runtime: ModelRuntime
     profile: Profile
     recording: str  # the name of the test's recording: its path in the recordings folder, without .yaml
+    errors: list[AitestError] = field(default_factory=list)  # kept even if the test catches them
     _seen: Counter[str] = field(default_factory=Counter)
 
     def complete(self, prompt: str, **params: Any) -> str:
@@ -51,8 +52,19 @@ class AitestModel:
         client = self._client(json.dumps([kind, body, params], sort_keys=True, default=str))
         try:
             return client.chat(body, **params) if kind == "chat" else client.complete(body, **params)
-        except (AitestError, TypeError) as error:  # a miss, a model error, an unknown param: not our frames
+        except AitestError as error:  # a miss, a model error: shown as our message, without our frames
+            self.errors.append(error)
             raise error.with_traceback(None) from None
+        except TypeError as error:  # an unknown param
+            raise error.with_traceback(None) from None
+
+    def caught_error(self) -> AitestError | None:
+        """The first model error of a test that went on after it (it caught it): it fails the test all the
+        same, as a target that swallows one fails its case, so that a recording miss never passes unseen."""
+        if not self.errors:
+            return None
+        first = self.errors[0]
+        return AitestError(f"the test went on after a model error it caught: {first.message}", hint=first.hint)
 
     def _client(self, request: str) -> ModelClient:
         """A client for this call, its run index counting the identical calls before it in this test."""

@@ -4,7 +4,7 @@ the engine is imported when the first spec is collected, or a worker reports, or
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 CONFIG_KEY = pytest.StashKey["Config"]()
 OPTIONS_KEY = pytest.StashKey[RunOptions]()
 SESSION_KEY = pytest.StashKey["AitestSession"]()
+CALL_PASSED = pytest.StashKey[bool]()
 WORKER_KEY = "aitest"
 MAX_RUNS = 100
 T = TypeVar("T")
@@ -130,7 +131,15 @@ def aitest_model(request: pytest.FixtureRequest) -> Iterator[AitestModel]:
         where=Location(file, (line or 0) + 1),
     )
     yield model
-    _or_fail(session.after_test)
+    _or_fail(session.after_test, model, passed=request.node.stash.get(CALL_PASSED, False))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_PASSED] = report.passed  # the aitest_model fixture's teardown asks
+    return report
 
 
 def _or_fail(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:

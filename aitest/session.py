@@ -134,9 +134,13 @@ class AitestSession:
         profile = choose_test_profile(self.config, override=self.options.model, marked=marked, where=where)
         return AitestModel(self.runtime, profile, recording_name(nodeid))
 
-    def after_test(self) -> None:
-        """After a test that used the fixture: write what it recorded, when enough has gathered."""
+    def after_test(self, model: AitestModel, *, passed: bool) -> None:
+        """After a test that used the fixture: write what it recorded, when enough has gathered. A test
+        that ``passed`` although one of its model calls failed (it caught the error) fails here."""
         self.runtime.after_case()
+        caught = model.caught_error() if passed else None
+        if caught is not None:
+            raise caught
 
     # -- xdist ---------------------------------------------------------------------------------------
     def worker_payload(self) -> dict[str, Any]:

@@ -45,6 +45,33 @@ def test_a_miss_fails_the_test_with_the_miss_message_and_none_of_our_frames(proj
     assert "ModelRuntime" not in out  # the fixture's value reads short among the test's arguments
 
 
+def test_a_test_that_catches_a_miss_and_goes_on_fails_all_the_same(project: Project) -> None:
+    project.file(
+        "tests/test_fallback.py",
+        """
+        def classify(text, model):
+            try:
+                return model.complete(f"Queue for: {text}").strip()
+            except Exception:
+                return "general"  # the app's fallback hides the miss
+
+        def test_fallback(aitest_model):
+            assert classify("charged twice", aitest_model) == "general"
+        """,
+    )
+    result = project.run("tests")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_fallback*",
+            "the test went on after a model error it caught: no recording for this test: "
+            "specs/__recordings__/tests/test_fallback/test_fallback.yaml does not exist (model *)",
+            "  hint: record it with --aitest-record=once (or AITEST_RECORD=once)",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_a_miss_against_a_recording_names_the_nearest_request(project: Project) -> None:
     project.file("tests/test_bot.py", REPLY)
     write_recording(project.root, "tests/test_bot/test_reply", [Call("Say hi to Ada.\nGreeting:", "Hi Ada")])
