@@ -8,7 +8,7 @@ from typing import Any
 
 from aitest.result import CaseResult, RunResult
 from aitest.run import canonical
-from aitest.util.text import cut, plural, unified_diff
+from aitest.util.text import cut, cut_apart, plural, show_text, unified_diff
 
 MAX_OUTPUT_LINES = 20
 SHORT_OUTPUT_LINES = 5
@@ -17,7 +17,9 @@ SHORT_OUTPUT_LINES = 5
 def render_output(output: Any, limit: int = MAX_OUTPUT_LINES) -> str:
     """The output as the user reads it, indented, truncated past ``limit`` lines of MAX_LINE characters."""
     text = output if isinstance(output, str) else json.dumps(output, indent=2, ensure_ascii=False)
-    lines = text.splitlines() or [""]
+    if not text.strip():
+        return "    (empty)" if text == "" else f"    (only whitespace: {cut(repr(text))})"
+    lines = text.splitlines()
     if len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
     return "\n".join("    " + cut(line) for line in lines)
@@ -54,20 +56,34 @@ def format_case_failure(result: CaseResult, *, short: bool = False) -> str:
     if failed:
         run = failed[0]
         if len(result.runs) > 1:
-            lines.append(f"  first failing run (run {run.index + 1}):")
+            lines.append(f"  first failing run: {run_name(run.index, len(result.runs))}:")
         if run.failures:
             lines.append(f"  {len(run.failures)} of {plural(len(run.checks), 'check')} failed:")
         lines.extend(describe_run(run, short=short))
     return "\n".join(lines)
 
 
+def run_name(index: int, runs: int) -> str:
+    """A run as messages name it: counted from 1, with the 0-based ``run:`` that recordings and reports give it."""
+    return f"run {index + 1} of {runs} (run: {index} in recordings and reports)"
+
+
 def _disagreement_block(runs: tuple[RunResult, ...], agree: str | None) -> list[str]:
-    """The distinct outputs with counts, and a diff of the first two."""
-    counts = Counter(canonical(r.output, agree) for r in runs)
-    if len(counts) < 2:
+    """The distinct outputs with counts and the runs (from 1) that gave each, and a diff of the first two."""
+    numbers: dict[str, list[int]] = {}
+    for run in runs:
+        numbers.setdefault(canonical(run.output, agree), []).append(run.index + 1)
+    if len(numbers) < 2:
         return []
-    lines = [f"  {len(counts)} distinct outputs:"]
-    lines.extend(f"    {n}x {cut(repr(text), 100)}" for text, n in counts.most_common(5))
-    first, second = list(counts)[:2]
+    common = Counter({text: len(n) for text, n in numbers.items()}).most_common(5)
+    shown = cut_apart([show_text(text) for text, _ in common], 100)
+    lines = [f"  {len(numbers)} distinct outputs:"]
+    lines.extend(f"    {n}x {text} ({_runs_list(numbers[t])})" for (t, n), text in zip(common, shown, strict=True))
+    first, second = list(numbers)[:2]
     lines.extend("    " + line for line in unified_diff(first, second, labels=("first output", "second output")))
     return lines
+
+
+def _runs_list(numbers: list[int], limit: int = 8) -> str:
+    listed = ", ".join(str(n) for n in numbers[:limit]) + (", ..." if len(numbers) > limit else "")
+    return f"run {listed}" if len(numbers) == 1 else f"runs {listed}"

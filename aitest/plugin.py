@@ -4,25 +4,29 @@ the engine is imported when the first spec is collected, or a worker reports, or
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from aitest.config import MAX_EXAMPLES, load_config
-from aitest.errors import AitestError
+from aitest.errors import AitestError, Location
 from aitest.options import RunOptions, set_current
 from aitest.recordings.mode import MODES, RecordMode
 
 if TYPE_CHECKING:
     from aitest.config import Config
+    from aitest.fixture import AitestModel
     from aitest.session import AitestSession
 
 CONFIG_KEY = pytest.StashKey["Config"]()
 OPTIONS_KEY = pytest.StashKey[RunOptions]()
 SESSION_KEY = pytest.StashKey["AitestSession"]()
+CALL_PASSED = pytest.StashKey[bool]()
 WORKER_KEY = "aitest"
 MAX_RUNS = 100
+T = TypeVar("T")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +59,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "aitest: a behavior case from an aitest YAML spec")
+    config.addinivalue_line("markers", "aitest_model(profile): the model profile of this test's aitest_model fixture")
+    config.stash[OPTIONS_KEY] = _run_options(config)
+    set_current(config.stash[OPTIONS_KEY])  # aitest.check in the run's tests follows its record mode
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(), "aitest-xdist")
+
+
+def _run_options(config: pytest.Config) -> RunOptions:
+    """[tool.aitest] (kept on the config) and the flags, checked once: a bad one is a usage error."""
     try:
         project = config.stash[CONFIG_KEY] = load_config(config.rootpath)
         mode = RecordMode.parse(
@@ -65,25 +78,20 @@ def pytest_configure(config: pytest.Config) -> None:
             _check_profile(project, model)
     except AitestError as error:
         raise pytest.UsageError(str(error)) from None
-    runs = _bounded(config, "--aitest-runs", MAX_RUNS, "runs")
-    max_examples = _bounded(config, "--aitest-max-examples", MAX_EXAMPLES, "examples")
     report = config.getoption("aitest_report")
     if report and Path(report).is_dir():
         raise pytest.UsageError(
             f"--aitest-report={report}: that is a folder; give a file path, e.g. {report}/aitest.json"
         )
     existing = getattr(config, "workerinput", {}).get("aitest_existing")
-    config.stash[OPTIONS_KEY] = RunOptions(
+    return RunOptions(
         mode=mode,
         model=model,
-        runs=runs,
+        runs=_bounded(config, "--aitest-runs", MAX_RUNS, "runs"),
         report=Path(report).resolve() if report else None,
         existing=frozenset(existing) if existing is not None else None,
-        max_examples=max_examples,
+        max_examples=_bounded(config, "--aitest-max-examples", MAX_EXAMPLES, "examples"),
     )
-    set_current(config.stash[OPTIONS_KEY])  # aitest.check in the run's tests follows its record mode
-    if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(XdistHooks(), "aitest-xdist")
 
 
 def _bounded(config: pytest.Config, flag: str, most: int, unit: str) -> int | None:
@@ -125,6 +133,40 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
     from aitest.items import SpecFile
 
     return SpecFile.from_parent(parent, path=file_path, owner=owner(parent.config))
+
+
+@pytest.fixture
+def aitest_model(request: pytest.FixtureRequest) -> Iterator[AitestModel]:
+    """The model client of the default profile (or --aitest-model, or @pytest.mark.aitest_model(NAME)),
+    recorded and replayed under the record mode as a spec's calls are, in a recording file of this test."""
+    session = owner(request.config)
+    file, line, _ = request.node.location  # the line of the test's first decorator, or of its def
+    marker = request.node.get_closest_marker("aitest_model")
+    model = _or_fail(
+        session.model_for_test,
+        request.node.nodeid,
+        marker=(marker.args, marker.kwargs) if marker else None,
+        where=Location(file, (line or 0) + 1),
+    )
+    yield model
+    _or_fail(session.after_test, model, passed=request.node.stash.get(CALL_PASSED, False))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_PASSED] = report.passed  # the aitest_model fixture's teardown asks
+    return report
+
+
+def _or_fail(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call``'s result; an AitestError fails the test with its message and hint, not a traceback."""
+    try:
+        return call(*args, **kwargs)
+    except AitestError as error:
+        message = str(error)
+    pytest.fail(message, pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -34,6 +34,17 @@ class Produced:
     model_calls: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cut_at: int | None = None  # the model's last answer stopped at this max_tokens
+
+
+def not_json(output: Any, exc: ValueError, cut_at: int | None = None) -> str:
+    """Why output is not JSON, to follow "is not JSON": it is empty, it was cut off at max_tokens, or
+    (in parentheses) what the parser said."""
+    if isinstance(output, str) and not output.strip():
+        return ": the output is empty"
+    if cut_at is not None:
+        return f": it was cut off at max_tokens={cut_at} (raise params.max_tokens)"
+    return f" ({exc})"
 
 
 def evaluate(
@@ -56,12 +67,15 @@ def evaluate(
     ``case`` and ``models`` are handed to the checks (custom checks, a rubric's judge).
     """
     counts = (produced.model_calls, produced.prompt_tokens, produced.completion_tokens) if produced else (0, None, None)
+    cut_at = produced.cut_at if produced else None
     value, is_json, parsed = output, not isinstance(output, str), None
     if not is_json and output_kind == "json":
         try:
             value = parsed = parse_json(output)
         except ValueError as exc:
-            return RunResult(index, output, latency_ms, (), f"output is not valid JSON ({exc})", *counts)
+            return RunResult(
+                index, output, latency_ms, (), f"output is not valid JSON{not_json(output, exc, cut_at)}", *counts
+            )
         is_json = True
     whole = CheckContext(
         value,
@@ -82,7 +96,8 @@ def evaluate(
                 try:
                     parsed = parse_json(value)
                 except ValueError as exc:
-                    why = f"path '{expectation.path.text}' needs JSON output, but the output is not JSON ({exc})"
+                    why = f"path '{expectation.path.text}' needs JSON output, but the output is not JSON"
+                    why += not_json(value, exc, cut_at)
                     verdicts.append(_verdict(expectation, False, why))
                     continue
             try:
@@ -127,7 +142,29 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> Produced:
     if client.errors:
         raise client.errors[0]  # the target swallowed a model error: it still fails the case
     latency = client.model_ms if client.calls else elapsed
-    return Produced(output, latency, client.calls, client.prompt_tokens, client.completion_tokens)
+    return Produced(output, latency, client.calls, client.prompt_tokens, client.completion_tokens, client.cut_at)
+
+
+def _spent(client: ModelClient | None) -> Produced | None:
+    """What a run that did not finish still spent: its answered model calls, their time and tokens."""
+    answered = client.calls - len(client.errors) if client is not None else 0
+    if client is None or answered <= 0:
+        return None
+    return Produced(None, client.model_ms, answered, client.prompt_tokens, client.completion_tokens)
+
+
+def _produce_runs(
+    spec: Spec, case: Case, runtime: ModelRuntime, runs: int
+) -> tuple[list[Produced], Produced | None, AitestError | None]:
+    """Call the feature ``runs`` times; stop at the first run that fails, keeping what that run spent."""
+    produced: list[Produced] = []
+    for index in range(runs):
+        client = runtime.client(spec, index) if spec.needs_model else None
+        try:
+            produced.append(produce(spec, case, client))
+        except AitestError as error:
+            return produced, _spent(client), error
+    return produced, None, None
 
 
 def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None = None, nodeid: str = "") -> CaseResult:
@@ -139,35 +176,12 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None 
     embedder = runtime.embedder if spec.uses_embeddings(det) else None
     if embedder is not None:
         runtime.prefetch_embeddings(spec)
-    produced: list[Produced] = []
-    failure: AitestError | None = None
-    try:
-        for index in range(det.runs):
-            produced.append(produce(spec, case, runtime.client(spec, index) if spec.needs_model else None))
-    except AitestError as error:
-        failure = error
-    outputs = tuple(p.output for p in produced)
-    checks = spec.checks_for(case)
-    info = CaseInfo(spec.feature, case.id, MappingProxyType(copy.deepcopy(case.vars)))
-    results: tuple[RunResult, ...] = ()
-    try:
-        results = tuple(
-            evaluate(
-                p.output,
-                checks,
-                output_kind=spec.output,
-                latency_ms=p.latency_ms,
-                index=index,
-                runs=outputs,
-                embedder=embedder,
-                produced=p,
-                case=info,
-                models=runtime.judges(spec, index),
-            )
-            for index, p in enumerate(produced)
-        )
-    except AitestError as error:  # a check could not judge (e.g. no embedding model): the case errs
-        failure = failure or error
+    produced, spent, failure = _produce_runs(spec, case, runtime, det.runs)
+    results, judge_error = _judge(spec, case, produced, embedder, runtime)
+    failure = failure or judge_error
+    if spent is not None:  # the model answered, then the run failed: its time and tokens still count
+        problem = f"the run did not finish: {first_line(failure.message) if failure else ''}"
+        results = (*results, RunResult(len(produced), None, spent.latency_ms, (), problem, *_counts(spent)))
     try:
         runtime.after_case()
     except AitestError as error:
@@ -190,6 +204,38 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None 
         return CaseResult(**identity, outcome=outcome, runs=results, summary=summary)
     reason, where = _check_reason(results, summary, case.location)
     return CaseResult(**identity, outcome=outcome, runs=results, summary=summary, reason=reason, reason_location=where)
+
+
+def _judge(
+    spec: Spec, case: Case, produced: list[Produced], embedder: Embedder | None, runtime: ModelRuntime
+) -> tuple[tuple[RunResult, ...], AitestError | None]:
+    """Every run's checks; an error when a check could not judge (e.g. no embedding model)."""
+    outputs = tuple(p.output for p in produced)
+    checks = spec.checks_for(case)
+    info = CaseInfo(spec.feature, case.id, MappingProxyType(copy.deepcopy(case.vars)))
+    try:
+        results = tuple(
+            evaluate(
+                p.output,
+                checks,
+                output_kind=spec.output,
+                latency_ms=p.latency_ms,
+                index=index,
+                runs=outputs,
+                embedder=embedder,
+                produced=p,
+                case=info,
+                models=runtime.judges(spec, index),
+            )
+            for index, p in enumerate(produced)
+        )
+    except AitestError as error:
+        return (), error
+    return results, None
+
+
+def _counts(p: Produced) -> tuple[int, int | None, int | None]:
+    return p.model_calls, p.prompt_tokens, p.completion_tokens
 
 
 def _identity(spec: Spec, case: Case, runtime: ModelRuntime, det: Determinism, nodeid: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from aitest.config import Config, load_config
 from aitest.errors import AitestError, Location, SpecError
+from aitest.fixture import AitestModel, choose_test_profile, marked_profile, recording_name
 from aitest.models.profiles import choose_profile
 from aitest.models.runtime import ModelRuntime
 from aitest.options import RunOptions
@@ -150,6 +151,24 @@ class AitestSession:
             result = result.with_outcome(final, first_line(message))
         if nodeid in self.results or final is not None:
             self.results[nodeid] = result
+
+    # -- ordinary tests: the aitest_model fixture -----------------------------------------------------
+    def model_for_test(
+        self, nodeid: str, *, marker: tuple[tuple[Any, ...], dict[str, Any]] | None, where: Location
+    ) -> AitestModel:
+        """A test's model client, recorded in a file of its own. ``marker``: the args and kwargs of its
+        ``aitest_model`` marker. ConfigError for a bad marker or an unknown profile."""
+        marked = marked_profile(*marker, where=where) if marker else None
+        profile = choose_test_profile(self.config, override=self.options.model, marked=marked, where=where)
+        return AitestModel(self.runtime, profile, recording_name(nodeid))
+
+    def after_test(self, model: AitestModel, *, passed: bool) -> None:
+        """After a test that used the fixture: write what it recorded, when enough has gathered. A test
+        that ``passed`` although one of its model calls failed (it caught the error) fails here."""
+        self.runtime.after_case()
+        caught = model.caught_error() if passed else None
+        if caught is not None:
+            raise caught
 
     # -- xdist ---------------------------------------------------------------------------------------
     def worker_payload(self) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def test_miss_names_the_nearest_request_and_how_it_differs(greet: Project) -> No
     result.stdout.fnmatch_lines(
         [
             "*no recorded response for this model call (specs/__recordings__/greet.yaml, 2 entries; model llama_cpp bundled:gemma-3-270m)",
-            "*nearest recorded request (run 0):",
+            "*nearest recorded request (run 1; run: 0 in the file):",
             "*params differ: max_tokens: recorded 6, now 7",
             "*prompt differs:",
             "*-Write one short greeting for Ada.",

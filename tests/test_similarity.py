@@ -164,7 +164,9 @@ def test_min_pass_and_runs_override(project: Project) -> None:
     )
     failed = project.run()
     failed.assert_outcomes(failed=1)
-    failed.stdout.fnmatch_lines(["  2/3 runs passed (need 3)", "*first failing run (run 3):*"])
+    failed.stdout.fnmatch_lines(
+        ["  2/3 runs passed (need 3)", "*first failing run: run 3 of 3 (run: 2 in recordings and reports):*"]
+    )
 
 
 @pytest.mark.parametrize(

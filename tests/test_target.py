@@ -77,7 +77,7 @@ def test_determinism_runs_and_agreement(project: Project) -> None:
             "d::agree failed*",
             "  4/4 runs passed (need 4); outputs do not agree (exact): 2 distinct outputs in 4 runs",
             "  2 distinct outputs:",
-            "    2x 'answer 0'",
-            "    2x 'answer 1'",
+            "    2x 'answer 0' (runs 1, 3)",
+            "    2x 'answer 1' (runs 2, 4)",
         ]
     )

@@ -237,7 +237,8 @@ def _broken_critical(base: dict[str, Any], other: dict[str, Any]) -> list[str]:
         if not check.get("critical"):
             continue
         held = all(position < len(r["checks"]) and r["checks"][position]["passed"] for r in base_runs)
-        fails = (other.get("outcome") == "error" and not other_runs) or any(
+        judged = any(r["checks"] for r in other_runs)  # an unfinished run (the target raised) has no checks
+        fails = (other.get("outcome") == "error" and not judged) or any(
             position < len(r["checks"]) and not r["checks"][position]["passed"] for r in other_runs
         )
         if held and fails:

@@ -33,6 +33,8 @@ class ModelClient:
     calls: int = 0
     prompt_tokens: int | None = None  # summed over this run's calls, where the provider counts them
     completion_tokens: int | None = None
+    subject: str = "feature"  # whose recording it is, as a miss names it (a feature, or a test)
+    cut_at: int | None = None  # the max_tokens at which the last answer stopped, when it used them all
     errors: list[AitestError] = field(default_factory=list)
 
     def complete(self, prompt: str, **params: Any) -> str:
@@ -75,7 +77,13 @@ class ModelClient:
             if not self.mode.records_misses(file_existed=rec.existed_at_start):
                 self.stats.missed += 1
                 message, hint = describe_miss(
-                    rec.entries(), shown=rec.shown, exists=rec.path.exists(), model=model, request=request, run=self.run
+                    rec.entries(),
+                    shown=rec.shown,
+                    exists=rec.path.exists(),
+                    model=model,
+                    request=request,
+                    run=self.run,
+                    subject=self.subject,
                 )
                 raise RecordingMiss(message, hint=hint)
         entry = self._live(request, model, key)
@@ -89,6 +97,9 @@ class ModelClient:
             self.prompt_tokens = (self.prompt_tokens or 0) + entry.prompt_tokens
         if entry.completion_tokens is not None:
             self.completion_tokens = (self.completion_tokens or 0) + entry.completion_tokens
+        limit = entry.request.params.get("max_tokens")
+        used_all = isinstance(limit, int) and entry.completion_tokens is not None and entry.completion_tokens >= limit
+        self.cut_at = limit if used_all else None
         return entry.response
 
     def _live(self, request: Request, model: dict[str, str], key: str | None) -> Entry:

@@ -66,21 +66,29 @@ def _around_difference(recorded: str, now: str, context: int = 120) -> tuple[str
 
 
 def describe_miss(
-    entries: dict[str, Entry], *, shown: str, exists: bool, model: dict[str, str], request: Request, run: int
+    entries: dict[str, Entry],
+    *,
+    shown: str,
+    exists: bool,
+    model: dict[str, str],
+    request: Request,
+    run: int,
+    subject: str = "feature",
 ) -> tuple[str, str]:
-    """(message, hint) for a model call that has no recorded entry."""
+    """(message, hint) for a model call that has no recorded entry (``subject``: whose recording it is)."""
     flag = "record it with --aitest-record=new (or AITEST_RECORD=new)"
     now_model = f"{model['provider']} {model['model']}"
     if not exists:
         return (
-            f"no recording for this feature: {shown} does not exist (model {now_model})",
+            f"no recording for this {subject}: {shown} does not exist (model {now_model})",
             "record it with --aitest-record=once (or AITEST_RECORD=once)",
         )
     if not entries:
         return f"no recorded response for this model call: {shown} has no entries", flag
     nearest = max(entries.values(), key=lambda e: _closeness(e, model, request, run))
     lines = [f"no recorded response for this model call ({shown}, {len(entries)} entries; model {now_model})"]
-    lines.append(f"  nearest recorded request (run {nearest.run}):")
+    # runs count from 1 in messages; the file's `run:` is the 0-based index that the key holds
+    lines.append(f"  nearest recorded request (run {nearest.run + 1}; run: {nearest.run} in the file):")
     if nearest.model != model:
         lines.append(
             f"    model differs: recorded {nearest.model['provider']} {nearest.model['model']}, now {now_model}"
@@ -88,7 +96,9 @@ def describe_miss(
         others = sum(1 for e in entries.values() if e.model == model)
         lines.append(f"    ({others} of {len(entries)} entries were recorded with {now_model})")
     if nearest.run != run:
-        lines.append(f"    run differs: recorded run {nearest.run}, now run {run}")
+        lines.append(
+            f"    run differs: recorded run {nearest.run + 1} (run: {nearest.run}), now run {run + 1} (run: {run})"
+        )
     lines.extend(
         f"    params differ: {d}"
         for d in _params_diff(nearest.request.as_dict()["params"], request.as_dict()["params"])

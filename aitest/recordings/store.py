@@ -129,11 +129,20 @@ class RecordingStore:
 
     @staticmethod
     def existing(folder: Path) -> frozenset[str]:
-        """Features that have a recording file now (decides what `once` records)."""
-        return frozenset(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else frozenset()
+        """Recordings that have a file now (decides what `once` records): each feature's, and in sub-folders
+        those of ordinary tests (`aitest_model`), named by their path in the folder without `.yaml`."""
+        if not folder.is_dir():
+            return frozenset()
+        found = (p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.yaml"))
+        return frozenset(name for name in found if not name.startswith("__embeddings__/"))
 
     def path_for(self, feature: str) -> Path:
         return self.folder / f"{feature}.yaml"
+
+    @staticmethod
+    def lock_name(feature: str) -> str:
+        """One flat lock file per recording, also for a test's recording in a sub-folder (`a/b` -> `a~b.lock`)."""
+        return feature.replace("/", "~") + ".lock"
 
     def feature(self, feature: str) -> FeatureRecording:
         if feature not in self.files:
@@ -143,7 +152,7 @@ class RecordingStore:
             except ValueError:
                 shown = str(path)
             self.files[feature] = FeatureRecording(
-                feature, path, shown, self.lock_dir / f"{feature}.lock", feature in self.existing_at_start
+                feature, path, shown, self.lock_dir / self.lock_name(feature), feature in self.existing_at_start
             )
         return self.files[feature]
 

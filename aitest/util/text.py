@@ -24,13 +24,85 @@ def cut(text: str, limit: int = MAX_LINE) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
+def first_difference(a: str, b: str) -> int:
+    """Where two texts first differ: the index of the first differing character (or the shorter length)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:  # binary search on equal prefixes: the slice comparisons run in C
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def cut_around(text: str, at: int, limit: int = MAX_LINE, context: int = 40) -> str:
+    """``text`` cut to ``limit`` characters that show position ``at`` (where it differs from another
+    text), saying what was left out on either side."""
+    if len(text) <= limit:
+        return text
+    start = max(0, min(at - context, len(text) - limit))
+    if start == 0:
+        return cut(text, limit)
+    end = start + limit
+    after = f"... ({len(text) - end} more characters)" if end < len(text) else ""
+    return f"({start} characters before) ...{text[start:end]}{after}"
+
+
+def cut_apart(texts: list[str], limit: int = MAX_LINE) -> list[str]:
+    """Each text cut to ``limit`` characters so that different texts never read the same: where their
+    cut forms would collide, each is shown around where it differs from the others."""
+    plain = [cut(t, limit) for t in texts]
+    if len(set(plain)) == len(set(texts)):
+        return plain
+    shown = []
+    for text, short in zip(texts, plain, strict=True):
+        if plain.count(short) == 1:
+            shown.append(short)
+            continue
+        at = max((first_difference(text, other) for other in texts if other != text), default=0)
+        shown.append(cut_around(text, at, limit))
+    return shown
+
+
+def show_text(text: str) -> str:
+    """A text as a message shows it on one line: quoted, or ``(empty)`` when there is nothing in it."""
+    return "(empty)" if text == "" else repr(text)
+
+
 def unified_diff(before: str, after: str, *, labels: tuple[str, str], limit: int = 12) -> list[str]:
     """A short unified diff (one line of context) of two multi-line texts, cut after ``limit`` lines
-    of at most MAX_LINE characters each."""
+    of at most MAX_LINE characters each; a long changed line is shown around where it changed."""
     lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), *labels, lineterm="", n=1))
     if len(lines) > limit:
         lines = [*lines[:limit], f"... ({len(lines) - limit} more diff lines)"]
-    return [cut(line) for line in lines]
+    return _cut_changes(lines)
+
+
+def _cut_changes(lines: list[str]) -> list[str]:
+    """Diff lines cut to MAX_LINE. The k-th removed line of a change and its k-th added line are cut
+    around their first difference, so that two long lines never read the same."""
+    out = [cut(line) for line in lines]
+    i = 0
+    while i < len(lines):
+        removed = _changed(lines, i, "-")
+        added = _changed(lines, i + len(removed), "+")
+        for k, (old, new) in enumerate(zip(removed, added, strict=False)):
+            at = first_difference(old[1:], new[1:])
+            out[i + k] = "-" + cut_around(old[1:], at, MAX_LINE)
+            out[i + len(removed) + k] = "+" + cut_around(new[1:], at, MAX_LINE)
+        i += max(1, len(removed) + len(added))
+    return out
+
+
+def _changed(lines: list[str], start: int, sign: str) -> list[str]:
+    """The diff lines from ``start`` on that begin with ``sign`` (not the ``---``/``+++`` headers)."""
+    changed = []
+    for line in lines[start:]:
+        if not line.startswith(sign) or line.startswith(("---", "+++")):
+            break
+        changed.append(line)
+    return changed
 
 
 def type_word(value: object) -> str:
