@@ -199,3 +199,17 @@ def test_find_rootdir_agrees_with_pytest(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(start)  # pytest resolves its arguments from the current folder
     expected = determine_setup(inifile=None, override_ini=None, args=args, rootdir_cmd_arg=None, invocation_dir=start)
     assert find_rootdir(start, args) == expected[0]
+
+
+def test_validate_checks_model_profiles(project: Project) -> None:
+    project.spec(
+        "specs/r.yaml", 'feature: r\nmodel: gemma-27m\nprompt: "Say {{ x }}"\ncases:\n  - id: a\n    vars: {x: hi}\n'
+    )
+    result = project.pytester.run(AITEST, "validate")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "specs/r.yaml:2:8: unknown model profile 'gemma-27m' (from the spec's model); did you mean 'gemma-270m'?",
+            "  hint: known profiles: gemma-270m, smollm2-135m; define others under [[]tool.aitest.models.NAME]",
+        ]
+    )

@@ -378,3 +378,12 @@ def test_the_example_recording_is_what_gemma_answers(empty: Project, gemma: Path
     recorded = yaml.safe_load(recording.read_text())
     answers = [(e["key"], e["request"], e["response"]) for e in recorded["entries"]]
     assert answers == [(e["key"], e["request"], e["response"]) for e in shipped["entries"]]
+
+
+def test_the_output_in_the_docs_is_what_init_prints(empty: Project) -> None:
+    """docs/cli.md shows `aitest init` in a project with a pyproject.toml: the same lines, but the path."""
+    docs = (REPO / "docs/cli.md").read_text()
+    shown = docs.split("$ aitest init\n", 1)[1].split("```", 1)[0]
+    (empty.root / "pyproject.toml").write_text(EXISTING)
+    result = init(empty.pytester)
+    assert result.stdout.str().replace(str(empty.root), "/home/me/shop") == shown.rstrip("\n")
