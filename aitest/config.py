@@ -170,7 +170,12 @@ def parse_toml(text: str, path: Path, *, hint: str = "") -> dict[str, Any]:
 def load_config(rootdir: Path) -> Config:
     """Read [tool.aitest]; defaults when there is no pyproject.toml or no such table."""
     pyproject = rootdir / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    try:
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start})", location=Location(str(pyproject)), hint="TOML files are UTF-8"
+        ) from None
     if "aitest" not in text:  # no [tool.aitest]: skip the TOML parser at start-up
         return Config(
             rootdir, specs=((rootdir / "specs").resolve(),), recordings=(rootdir / DEFAULT_RECORDINGS).resolve()

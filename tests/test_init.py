@@ -115,6 +115,24 @@ def test_the_example_fails_when_its_feature_breaks(empty: Project) -> None:
     )
 
 
+def test_a_new_example_case_is_a_miss_that_says_how_to_record_it(empty: Project) -> None:
+    assert init(empty.pytester).ret == 0
+    spec = empty.root / "specs/aitest_example.yaml"
+    case = '  - id: new_one\n    vars: {review: "Best purchase this year."}\n    expect:\n      - equals: positive\n'
+    spec.write_text(spec.read_text() + case)
+    ran = replay(empty.pytester)
+    assert ran.ret == 1
+    ran.stdout.fnmatch_lines(
+        [
+            "aitest_example::new_one failed (specs/aitest_example.yaml:34:9)",
+            "  no recorded response for this model call (specs/__recordings__/aitest_example.yaml, 3 entries; *",
+            "*+Review: Best purchase this year.",
+            "  hint: record it with --aitest-record=new (or AITEST_RECORD=new)",
+            "*1 failed, 3 passed*",
+        ]
+    )
+
+
 def test_init_in_an_existing_project_appends_the_table_and_keeps_every_byte(empty: Project) -> None:
     root = empty.root
     (root / "pyproject.toml").write_text(EXISTING)
@@ -387,3 +405,22 @@ def test_the_output_in_the_docs_is_what_init_prints(empty: Project) -> None:
     (empty.root / "pyproject.toml").write_text(EXISTING)
     result = init(empty.pytester)
     assert result.stdout.str().replace(str(empty.root), "/home/me/shop") == shown.rstrip("\n")
+
+
+def test_a_pyproject_that_is_not_utf8_stops_init(empty: Project) -> None:
+    (empty.root / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    result = init(empty.pytester)
+    assert result.ret == 1
+    result.stderr.fnmatch_lines(
+        [f"aitest init: {empty.root}/pyproject.toml: not UTF-8 text (byte 21)", "  hint: TOML files are UTF-8"]
+    )
+    assert listing(empty.root) == ["pyproject.toml"]
+
+
+def test_a_file_that_cannot_be_written_is_named_after_what_was_done(empty: Project) -> None:
+    (empty.root / ".github").write_text("not a folder\n")
+    result = init(empty.pytester)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["  created  pyproject.toml: *", "*", "  created  .vscode/settings.json: *"])
+    result.stderr.fnmatch_lines([f"aitest init: cannot write {empty.root}/.github/workflows: *"])
+    assert "Traceback" not in result.stderr.str()

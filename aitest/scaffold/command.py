@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,57 +42,56 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.dir).resolve() if args.dir else find_rootdir(Path.cwd())
     options = InitOptions(force=args.force, example=not args.no_example, editor=not args.no_editor, ci=not args.no_ci)
     print(f"aitest init: the project in {root}")
+    steps: list[Step] = []
     try:
         if not root.is_dir():
             root.mkdir(parents=True)
-        steps = init(root, options)
+        for step in init(root, options):  # each file said as it is done, so a failure shows what was
+            print("\n".join(step.lines()))
+            steps.append(step)
         config = load_config(root)
     except AitestError as error:
         print(f"aitest init: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"aitest init: cannot write in {root}: {error.strerror or error}", file=sys.stderr)
+        where = f" {error.filename}" if error.filename else f" in {root}"
+        print(f"aitest init: cannot write{where}: {error.strerror or error}", file=sys.stderr)
         return 1
-    for step in steps:
-        print("\n".join(step.lines()))
     print("\n".join(next_lines(root, config, steps, options)))
     return 0
 
 
-def init(root: Path, options: InitOptions) -> list[Step]:
-    """Set the project in ``root`` up; AitestError (before anything is written) when its pyproject.toml
-    or [tool.aitest] cannot be read."""
+def init(root: Path, options: InitOptions) -> Iterator[Step]:
+    """Set the project in ``root`` up, one file at a time; AitestError (before anything is written) when
+    its pyproject.toml or [tool.aitest] cannot be read."""
     load_config(root)  # a broken [tool.aitest] stops here, with its line
-    steps = [add_table(root, templates.template("pyproject_table.toml"))]
+    yield add_table(root, templates.template("pyproject_table.toml"))
     config = load_config(root)
     spec_dir = config.specs[0] if config.specs else root / "specs"
     if options.example:
         example = templates.example_files(root, spec_dir, config.recordings)
-        steps.append(write_file(root, *example.module, what="the example feature's code", force=options.force))
-        steps.append(write_file(root, *example.spec, what="an example spec", force=options.force))
-        what = "its recorded model answers (commit them)"
-        steps.append(write_file(root, *example.recording, what=what, force=options.force))
+        yield write_file(root, *example.module, what="the example feature's code", force=options.force)
+        yield write_file(root, *example.spec, what="an example spec", force=options.force)
+        yield write_file(root, *example.recording, what="its recorded model answers (commit them)", force=options.force)
     if options.editor:
-        steps.extend(editor_steps(root, config, options))
+        yield from editor_steps(root, config, options)
     if options.ci:
         workflow = templates.workflow(templates.aitest_source())
         what = "replays the specs in CI (aitest's docs/ci.md)"
-        steps.append(write_file(root, root / templates.WORKFLOW, workflow, what=what, force=options.force))
-    return steps
+        yield write_file(root, root / templates.WORKFLOW, workflow, what=what, force=options.force)
 
 
-def editor_steps(root: Path, config: Config, options: InitOptions) -> list[Step]:
+def editor_steps(root: Path, config: Config, options: InitOptions) -> Iterator[Step]:
     """The spec format's schema, and the editor settings that map the spec files to it."""
     from aitest.spec.schema import spec_schema
 
     schema = json.dumps(spec_schema(), indent=2) + "\n"  # as `aitest schema` prints it
     what = "the spec format's JSON Schema, for editors (as `aitest schema` prints it)"
-    steps = [write_file(root, root / templates.SCHEMA, schema, what=what, regenerate=True)]
+    yield write_file(root, root / templates.SCHEMA, schema, what=what, regenerate=True)
     folders = [shown(folder, root) for folder in config.specs]
     globs = [f"{folder}/**/*.{ext}" for folder in folders for ext in ("yaml", "yml")]
     globs += ["**/*.aitest.yaml", "**/*.aitest.yml", f"!{shown(config.recordings, root)}/**", "!**/*.schema.yaml"]
-    steps.append(map_schema(root, f"./{templates.SCHEMA}", globs, force=options.force))
-    return steps
+    yield map_schema(root, f"./{templates.SCHEMA}", globs, force=options.force)
 
 
 def next_lines(root: Path, config: Config, steps: list[Step], options: InitOptions) -> list[str]:
