@@ -1,4 +1,5 @@
-"""The `aitest` command: validate specs, print the spec schema, run the suite through pytest."""
+"""The `aitest` command: set a project up, validate specs, print the spec schema, run the suite through
+pytest, compare models. Every command finds the project root from any folder inside it, as pytest does."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from aitest.config import Config
+from aitest import __version__
+from aitest.config import Config, find_rootdir
 from aitest.errors import AitestError, SpecErrors
 
 _SKIP_DIRS = {".venv", "venv", ".git", "node_modules", ".tox", "site-packages", "__pycache__"}
@@ -37,8 +39,11 @@ def validate(paths: list[str]) -> int:
     from aitest.session import AitestSession
     from aitest.util.text import plural
 
+    rootdir = find_rootdir(Path.cwd(), paths)
+    if rootdir != Path.cwd().resolve():  # paths below are relative to the root, as pytest's node ids are
+        print(f"rootdir: {rootdir}", file=sys.stderr)
     try:
-        session = AitestSession.for_rootdir(Path.cwd())
+        session = AitestSession.for_rootdir(rootdir)
     except AitestError as error:
         print(error, file=sys.stderr)
         return 1
@@ -89,12 +94,17 @@ def run_pytest(args: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", "-m", "aitest", *args])
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["run"]:
-        return run_pytest(argv[1:])
+def build_parser() -> argparse.ArgumentParser:
+    from aitest.compare.command import add_arguments as add_compare_arguments
+    from aitest.scaffold.command import add_arguments as add_init_arguments
+
     parser = argparse.ArgumentParser(prog="aitest", description="Behavior regression tests for AI features.")
+    parser.add_argument("-V", "--version", action="version", version=f"aitest {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    p_init = sub.add_parser(
+        "init", help="set a project up: [tool.aitest], an example spec, editor settings, a CI workflow"
+    )
+    add_init_arguments(p_init)
     p_validate = sub.add_parser("validate", help="check spec files and print file:line:col: message per problem")
     p_validate.add_argument("paths", nargs="*", help="spec files or folders (default: the configured spec folders)")
     p_schema = sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
@@ -103,12 +113,21 @@ def main(argv: list[str] | None = None) -> int:
     p_compare = sub.add_parser(
         "compare", help="compare candidate models with a baseline, case by case, and gate the swap (docs/compare.md)"
     )
-    from aitest.compare.command import add_arguments
+    add_compare_arguments(p_compare)
+    return parser
 
-    add_arguments(p_compare)
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        return run_pytest(argv[1:])
+    args = build_parser().parse_args(argv)
     if args.command == "validate":
         return validate(args.paths)
+    if args.command == "init":
+        from aitest.scaffold.command import run as run_init
+
+        return run_init(args)
     if args.command == "compare":
         from aitest.compare.command import run
 

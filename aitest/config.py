@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,37 +66,134 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else (text.count("\n", 0, start) + 1 if section else 0)
 
 
-def find_rootdir(start: Path) -> Path:
-    """The project root as pytest finds it: the nearest folder upwards with pyproject.toml, pytest.ini,
-    tox.ini or setup.cfg; else ``start``."""
+# pytest's configuration files, in the order it looks for them in each folder
+PYTEST_CONFIG_FILES = (
+    "pytest.toml",
+    ".pytest.toml",
+    "pytest.ini",
+    ".pytest.ini",
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+)
+
+
+def find_rootdir(start: Path, paths: Sequence[str | Path] = ()) -> Path:
+    """The project root as pytest (8.1 and later) finds it when run in ``start`` with ``paths``.
+
+    From the common ancestor of the paths (else ``start``) upwards: the first folder with a pytest
+    configuration file (a pyproject.toml counts when it has a [tool.pytest] table), else the nearest
+    pyproject.toml, else the nearest setup.py; else that ancestor. So every `aitest` command reads the
+    same [tool.aitest] as a pytest run would, from any folder inside the project.
+    """
     start = start.resolve()
-    for folder in (start, *start.parents):
-        if any((folder / name).is_file() for name in ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg")):
-            return folder
-    return start
+    dirs = [_folder_of(start / str(p).split("::")[0]) for p in paths if not str(p).startswith("-")]
+    existing = [d for d in dirs if d is not None]
+    ancestor = _common_ancestor(existing) or start
+    found = _locate_config([ancestor])
+    if found is None:
+        found = next((d for d in (ancestor, *ancestor.parents) if (d / "setup.py").is_file()), None)
+    if found is None and existing != [ancestor]:
+        found = _locate_config(existing)
+    if found is None:
+        found = _common_ancestor([start, ancestor]) or ancestor
+        if found == Path(found.anchor):  # pytest never roots a run at the file-system root
+            found = ancestor
+    return found
+
+
+def _folder_of(path: Path) -> Path | None:
+    try:
+        return path.resolve() if path.is_dir() else (path.resolve().parent if path.exists() else None)
+    except OSError:
+        return None
+
+
+def _common_ancestor(paths: list[Path]) -> Path | None:
+    return Path(os.path.commonpath([str(p) for p in paths])) if paths else None
+
+
+def _locate_config(bases: list[Path]) -> Path | None:
+    """The first folder, from each base upwards, with a pytest configuration; else the first pyproject.toml's."""
+    pyproject: Path | None = None
+    for base in bases:
+        for folder in (base, *base.parents):
+            for name in PYTEST_CONFIG_FILES:
+                path = folder / name
+                if path.is_file():
+                    if name == "pyproject.toml" and pyproject is None:
+                        pyproject = folder
+                    if _is_pytest_config(path):
+                        return folder
+    return pyproject
+
+
+def _is_pytest_config(path: Path) -> bool:
+    """Whether pytest reads its configuration from this file (a broken one counts: pytest stops at it too)."""
+    if path.name in PYTEST_CONFIG_FILES[:4]:
+        return True
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    if path.name == "tox.ini":
+        return re.search(r"^\[pytest\]", text, re.M) is not None
+    if path.name == "setup.cfg":
+        return re.search(r"^\[tool:pytest\]", text, re.M) is not None
+    if "pytest" not in text:  # most pyproject.toml files: no TOML parse needed
+        return False
+    try:
+        tool = toml_module().loads(text).get("tool", {})
+    except ValueError:  # TOMLDecodeError: load_config reports it with its line
+        return True
+    return isinstance(tool, dict) and isinstance(tool.get("pytest"), dict)
+
+
+def toml_module() -> Any:
+    """tomllib (tomli before Python 3.11), imported when a TOML file is read, not at start-up."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found]
+    return tomllib
+
+
+def parse_toml(text: str, path: Path, *, hint: str = "") -> dict[str, Any]:
+    """A TOML document; ConfigError at the line and column of the first mistake."""
+    tomllib = toml_module()
+    try:
+        document: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\s*\(at line (\d+), column (\d+)\)", str(exc))
+        line, col = (int(match[1]), int(match[2])) if match else (0, 0)
+        message = str(exc)[: match.start()] if match else str(exc)
+        raise ConfigError(f"invalid TOML: {message}", location=Location(str(path), line, col), hint=hint) from None
+    return document
 
 
 def load_config(rootdir: Path) -> Config:
     """Read [tool.aitest]; defaults when there is no pyproject.toml or no such table."""
     pyproject = rootdir / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    try:
+        text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start})", location=Location(str(pyproject)), hint="TOML files are UTF-8"
+        ) from None
     if "aitest" not in text:  # no [tool.aitest]: skip the TOML parser at start-up
         return Config(
             rootdir, specs=((rootdir / "specs").resolve(),), recordings=(rootdir / DEFAULT_RECORDINGS).resolve()
         )
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found]
-    try:
-        table = tomllib.loads(text).get("tool", {}).get("aitest", {})
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", location=Location(str(pyproject))) from None
+    tool = parse_toml(text, pyproject).get("tool", {})
+    table = tool.get("aitest", {}) if isinstance(tool, dict) else {}
 
     def fail(key: str, message: str, hint: str = "") -> ConfigError:
         return ConfigError(
             f"[tool.aitest] {message}", location=Location(str(pyproject), _line_of(text, key)), hint=hint
         )
+
+    if not isinstance(table, dict):
+        raise fail("aitest", "must be a table of settings", 'e.g. [tool.aitest] then specs = ["specs"]')
 
     for key in table:
         if key not in KNOWN_KEYS:

@@ -84,3 +84,134 @@ def test_run_passes_arguments_to_pytest(project: Project) -> None:
 @pytest.mark.parametrize("args", [["--help"], ["validate", "--help"]])
 def test_help(project: Project, args: list[str]) -> None:
     assert project.pytester.run(AITEST, *args).ret == 0
+
+
+def test_version_prints_the_package_version(project: Project) -> None:
+    import importlib.metadata
+    import re
+
+    import aitest
+
+    result = project.pytester.run(AITEST, "--version")
+    assert result.ret == 0
+    assert result.stdout.str().strip() == f"aitest {aitest.__version__}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", aitest.__version__)
+    assert importlib.metadata.version("aitest") == aitest.__version__
+    assert project.pytester.run(AITEST, "-V").stdout.str().strip() == f"aitest {aitest.__version__}"
+
+
+# -- run from anywhere in the project: every command finds the root as pytest does ----------------
+
+
+@pytest.fixture
+def in_specs(project: Project, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A project with one good spec, the current folder its specs/ folder."""
+    project.spec("specs/good.yaml", GOOD)
+    monkeypatch.chdir(project.root / "specs")
+    return project
+
+
+def test_validate_from_a_subfolder_finds_the_project_root(in_specs: Project) -> None:
+    in_specs.spec("specs/bad.yaml", "feature: bad\ntarget: feature:echo\nouput: json\ncases:\n  - id: a\n")
+    result = in_specs.pytester.run(AITEST, "validate")
+    assert result.ret == 1
+    # paths relative to the root, as pytest's node ids are; the root is named first, as pytest does
+    result.stderr.fnmatch_lines([f"rootdir: {in_specs.root}", "specs/good.yaml: ok (good, 1 case)", "*"])
+    result.stdout.fnmatch_lines(
+        ["specs/bad.yaml:3:1: unknown key 'ouput'; did you mean 'output'?", "*", "specs/bad.yaml:5:*text*"]
+    )
+    result.stderr.fnmatch_lines(["2 spec files, 2 problems"])
+    one = in_specs.pytester.run(AITEST, "validate", "good.yaml")  # a path relative to the current folder
+    assert one.ret == 0
+    one.stderr.fnmatch_lines(["specs/good.yaml: ok (good, 1 case)", "1 spec file, 0 problems"])
+
+
+def test_validate_in_the_root_names_no_rootdir(project: Project) -> None:
+    project.spec("specs/good.yaml", GOOD)
+    result = project.pytester.run(AITEST, "validate")
+    assert "rootdir" not in result.stderr.str()
+
+
+def test_run_and_pytest_from_a_subfolder(in_specs: Project) -> None:
+    ran = in_specs.pytester.run(AITEST, "run", "-p", "no:cacheprovider")
+    assert ran.ret == 0
+    ran.stdout.fnmatch_lines([f"rootdir: {in_specs.root}", "good.yaml .*", "*1 passed*"])
+    in_specs.spec("specs/fails.yaml", GOOD.replace("good", "fails").replace("contains: hi", "contains: bye"))
+    one = in_specs.pytester.run(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "fails.yaml")
+    assert one.ret == 1
+    # pytest shows node ids relative to the current folder; the spec's lines are relative to the root
+    one.stdout.fnmatch_lines(
+        [
+            f"rootdir: {in_specs.root}",
+            "fails.yaml F*",
+            "fails::a failed (specs/fails.yaml:4:9)",
+            "  1 of 1 check failed:",
+            "  contains at specs/fails.yaml:6:14: 'bye' not found in the output",
+            "FAILED fails.yaml::a - contains: 'bye' not found in the output",
+        ]
+    )
+
+
+def test_compare_from_a_subfolder(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`aitest init`'s example, recorded from gemma-270m, compared with itself from the spec folder."""
+    assert pytester.run(AITEST, "init", "--no-ci", "--no-editor").ret == 0
+    monkeypatch.chdir(pytester.path / "specs")
+    result = pytester.run(AITEST, "compare", "--baseline", "gemma-270m", "--candidate", "gemma-270m", "-q")
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines(
+        ["GATE PASSED: gemma-270m (baseline) vs gemma-270m: no case regressed, none missing", "*", "*aitest_example *"]
+    )
+
+
+ROOT_LAYOUTS = {
+    # name: (files, the folder pytest runs in, its arguments)
+    "pyproject without pytest table": ({"pyproject.toml": "[tool.aitest]\n"}, "specs", []),
+    "pytest table above a plain pyproject": (
+        {"pyproject.toml": "[tool.pytest.ini_options]\n", "app/pyproject.toml": "[project]\nname = 'a'\n"},
+        "app/specs",
+        [],
+    ),
+    "pytest.ini always counts": ({"pyproject.toml": "[tool.pytest.ini_options]\n", "app/pytest.ini": ""}, "app", []),
+    "setup.cfg with tool:pytest": ({"setup.cfg": "[tool:pytest]\n", "app/setup.cfg": "[metadata]\n"}, "app", []),
+    "tox.ini with pytest": ({"tox.ini": "[pytest]\naddopts = -q\n", "app/tox.ini": "[tox]\n"}, "app", []),
+    "setup.py only": ({"setup.py": "", "specs/x.yaml": ""}, "specs", []),
+    "nothing": ({"specs/x.yaml": ""}, "specs", []),
+    "paths name another project": (
+        {"here/pyproject.toml": "[tool.aitest]\n", "there/pyproject.toml": "[tool.aitest]\n", "there/specs/x.yaml": ""},
+        "here",
+        ["../there/specs/x.yaml::case"],
+    ),
+    "paths in two folders": ({"a/x.yaml": "", "b/y.yaml": "", "pyproject.toml": ""}, ".", ["a/x.yaml", "b/y.yaml"]),
+}
+
+
+@pytest.mark.parametrize("layout", ROOT_LAYOUTS)
+def test_find_rootdir_agrees_with_pytest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str) -> None:
+    from _pytest.config.findpaths import determine_setup
+
+    from aitest.config import find_rootdir
+
+    files, cwd, args = ROOT_LAYOUTS[layout]
+    project = tmp_path / "p"
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    start = project / cwd
+    start.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(start)  # pytest resolves its arguments from the current folder
+    expected = determine_setup(inifile=None, override_ini=None, args=args, rootdir_cmd_arg=None, invocation_dir=start)
+    assert find_rootdir(start, args) == expected[0]
+
+
+def test_validate_checks_model_profiles(project: Project) -> None:
+    project.spec(
+        "specs/r.yaml", 'feature: r\nmodel: gemma-27m\nprompt: "Say {{ x }}"\ncases:\n  - id: a\n    vars: {x: hi}\n'
+    )
+    result = project.pytester.run(AITEST, "validate")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "specs/r.yaml:2:8: unknown model profile 'gemma-27m' (from the spec's model); did you mean 'gemma-270m'?",
+            "  hint: known profiles: gemma-270m, smollm2-135m; define others under [[]tool.aitest.models.NAME]",
+        ]
+    )

@@ -58,7 +58,7 @@ def _share(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(find_rootdir(Path.cwd()))
+        config = load_config(find_rootdir(Path.cwd(), args.paths))
         if args.max_regressions is not None and args.max_regressions < 0:
             raise CompareError(f"--max-regressions={args.max_regressions}: give 0 or more")
         baseline, *candidates = _sides([args.baseline, *args.candidate], config, args)
