@@ -63,7 +63,10 @@ def validate(paths: list[str]) -> int:
             warnings += len(spec.warnings)
             for warning in spec.warnings:
                 print(warning)
-            print(f"{spec.location.file}: ok ({spec.feature}, {plural(len(spec.cases), 'case')})", file=sys.stderr)
+            count = plural(len(spec.cases), "case")
+            if spec.properties:
+                count += f", {len(spec.properties)} propert{'y' if len(spec.properties) == 1 else 'ies'}"
+            print(f"{spec.location.file}: ok ({spec.feature}, {count})", file=sys.stderr)
     if not files:
         print(
             "no spec files found (looked in: " + ", ".join(str(p) for p in session.config.specs) + ")", file=sys.stderr

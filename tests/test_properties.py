@@ -455,3 +455,10 @@ def test_every_property_error_of_a_file_in_one_round(project: Project) -> None:
             "specs/bad.yaml:15:12: vary: case 'a' has no var 'tickt'; did you mean 'ticket'?",
         ]
     )
+
+
+def test_validate_counts_the_properties(project: Project) -> None:
+    _spec(project, "robust", "  - id: p\n    vary: {ticket: [case]}\n    expect: same\n")
+    result = project.pytester.run(AITEST, "validate")
+    assert result.ret == 0
+    result.stderr.fnmatch_lines(["specs/triage.yaml: ok (triage, 2 cases, 1 property)"])
