@@ -462,3 +462,51 @@ def test_validate_counts_the_properties(project: Project) -> None:
     result = project.pytester.run(AITEST, "validate")
     assert result.ret == 0
     result.stderr.fnmatch_lines(["specs/triage.yaml: ok (triage, 2 cases, 1 property)"])
+
+
+CHECKS_APP = """
+def is_short(output):
+    return (len(output) < 40, f"{len(output)} characters")
+"""
+
+
+def test_checks_that_cannot_judge_stop_the_property_in_one_line(project: Project) -> None:
+    """A judge's replay miss (rubric) makes the property `missing`; an embedding model that cannot load
+    (similar) makes it an error: each one line, never Hypothesis's traceback of our frames."""
+    project.module("app", APP)
+    project.spec(
+        "specs/judged.yaml",
+        "feature: judged\ntarget: app:crashes_on_capitals\ncases:\n  - id: a\n    vars: {ticket: hello there}\n"
+        "properties:\n  - id: polite\n    vary: {ticket: [case]}\n    expect: [{rubric: Is the reply polite?}]\n"
+        "  - id: close\n    vary: {ticket: [whitespace]}\n    expect: {similar: 0.9}\n",
+    )
+    (project.root / "pyproject.toml").write_text('[tool.aitest]\nspecs = ["specs"]\nembeddings = "no-such-model"\n')
+    # in a process of its own: numpy, imported on the way, must not be unloaded by pytester's in-process run
+    result = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "--aitest-report=report.json")
+    out = result.stdout.str()
+    assert "Traceback" not in out and "aitest/properties/" not in out and "hypothesis/" not in out, out
+    result.stdout.fnmatch_lines(["judged::polite failed*", "  no recording for this feature: *", "*hint: record it*"])
+    report = json.loads((project.root / "report.json").read_text())
+    assert _property(report, "polite")["outcome"] == "missing"
+    assert _property(report, "close")["outcome"] == "error"
+    result.stdout.fnmatch_lines(["aitest recordings (none): 0 replayed, 0 recorded, 1 missed, 0 unused"])
+
+
+def test_a_python_check_judges_every_varied_output(project: Project) -> None:
+    project.module("app", APP)
+    project.module("checks", CHECKS_APP)
+    project.spec(
+        "specs/short.yaml",
+        "feature: short\ntarget: app:crashes_on_capitals\ncases:\n  - id: a\n    vars: {ticket: hello there}\n"
+        "properties:\n  - id: stays_short\n    vary: {ticket: [whitespace, filler]}\n"
+        "    expect: [{python: 'checks:is_short'}]\n",
+    )
+    project.run().assert_outcomes(passed=2)
+
+
+def test_a_similar_property_on_the_real_embedding_model(project: Project, minilm: None) -> None:
+    _spec(project, "robust", "  - id: close\n    vary: {ticket: [case, whitespace]}\n    expect: {similar: 0.95}\n")
+    result = project.run("--aitest-report=report.json")
+    result.assert_outcomes(passed=3)
+    examples = _property(json.loads((project.root / "report.json").read_text()), "close")["extra"]["property"]
+    assert examples["invariant"] == "similar >= 0.95" and examples["tried"] > 3

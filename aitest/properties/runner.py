@@ -49,8 +49,7 @@ class PropertyRunner:
     def __init__(self, spec: Spec, prop: Property, runtime: ModelRuntime, *, budget: int, nodeid: str = "") -> None:
         self.spec, self.prop, self.runtime = spec, prop, runtime
         self.budget, self.nodeid = budget, nodeid
-        bases = [spec.case(case_id) for case_id in prop.bases]
-        self.embedder: Embedder | None = runtime.embedder if needs_embeddings(spec, prop.invariant, bases) else None
+        self.embedder: Embedder | None = None  # set in run(), when the invariant or a check compares meanings
         self.judged: dict[str, RunResult] = {}  # by example key: each distinct input runs once
         self.log: list[dict[str, Any]] = []  # every distinct input tried, in order
         self.unvaried: dict[str, Any] = {}  # base case id -> its own output
@@ -79,15 +78,19 @@ class PropertyRunner:
                 self.shrinking = True
                 raise _Broken(example, result)
 
-        if self.embedder is not None:
-            self.runtime.prefetch_embeddings(self.spec)
+        bases = [self.spec.case(case_id) for case_id in self.prop.bases]
         try:
+            if needs_embeddings(self.spec, self.prop.invariant, bases):
+                self.embedder = self.runtime.embedder
+                self.runtime.prefetch_embeddings(self.spec)
             with _hypothesis_home(self.runtime.config.cache_dir / "hypothesis"), _no_shrinking_deadline():
                 holds()
         except _Broken as broken:
             return self._result("failed", broken.example, broken.run)
         except _Stop as stop:
             return self._could_not_run(stop.error)
+        except AitestError as error:  # before any example ran (the embedding model, say)
+            return self._could_not_run(error)
         finally:
             with suppress(AitestError):  # reported at the end of the session, when the writes are retried
                 self.runtime.after_case()
@@ -107,9 +110,12 @@ class PropertyRunner:
         except AitestError as error:
             raise _Stop(error) from None
         else:
-            result = judge(self.spec, self.prop.invariant, example.base, produced,
-                           unvaried=lambda: self._unvaried(example.base), embedder=self.embedder,
-                           varied=example.case, models=self.runtime.judges(self.spec, 0))  # fmt: skip
+            try:  # a check that cannot judge (a judge's replay miss, no embedding model) stops the property
+                result = judge(self.spec, self.prop.invariant, example.base, produced,
+                               unvaried=lambda: self._unvaried(example.base), embedder=self.embedder,
+                               varied=example.case, models=self.runtime.judges(self.spec, 0))  # fmt: skip
+            except AitestError as error:
+                raise _Stop(error) from None
         self.judged[key] = result
         self.log.append(_logged(example, result, shrinking=self.shrinking))
         return result
@@ -191,9 +197,11 @@ class PropertyRunner:
             output = self._unvaried(base)
         except _Stop:
             return None
-        produced = Produced(output, 0.0)
-        return judge(self.spec, self.prop.invariant, base, produced, unvaried=lambda: output,
-                     embedder=self.embedder, models=self.runtime.judges(self.spec, 0)).passed  # fmt: skip
+        try:
+            return judge(self.spec, self.prop.invariant, base, Produced(output, 0.0), unvaried=lambda: output,
+                         embedder=self.embedder, models=self.runtime.judges(self.spec, 0)).passed  # fmt: skip
+        except AitestError:
+            return None  # not known: the note is left out
 
     def _could_not_run(self, error: AitestError) -> CaseResult:
         outcome: Outcome = "missing" if isinstance(error, RecordingMiss) else "error"
