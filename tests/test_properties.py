@@ -510,3 +510,52 @@ def test_a_similar_property_on_the_real_embedding_model(project: Project, minilm
     result.assert_outcomes(passed=3)
     examples = _property(json.loads((project.root / "report.json").read_text()), "close")["extra"]["property"]
     assert examples["invariant"] == "similar >= 0.95" and examples["tried"] > 3
+
+
+def test_skipped_and_xfail_cases_are_not_varied_unless_named(project: Project) -> None:
+    project.module("app", APP)
+    spec = (
+        "feature: triage\ntarget: app:robust\noutput: json\ncases:\n"
+        "  - id: a\n    vars: {ticket: I was charged twice}\n"
+        "  - id: later\n    vars: {ticket: refund in bitcoin}\n    skip: waiting for the new refund policy\n"
+        "  - id: known\n    vars: {ticket: my invoice is wrong}\n    xfail: the model misroutes invoices\n"
+        "    expect: [{equals: billing, path: category}]\n"
+        "properties:\n  - id: p\n    vary: {ticket: [case]}\n    expect: same\n"
+    )
+    project.spec("specs/triage.yaml", spec)
+    report = _report(project)
+    info = _property(report, "p")["extra"]["property"]
+    assert info["bases"] == ["a"] and {e["base"] for e in info["examples"]} == {"a"}
+    project.spec(
+        "specs/triage.yaml", spec.replace("vary: {ticket: [case]}", "from: [later]\n    vary: {ticket: [case]}")
+    )
+    result = project.pytester.run(AITEST, "validate")
+    result.stdout.fnmatch_lines(
+        [
+            "specs/triage.yaml:16:12: from: case 'later' is skipped (waiting for the new refund policy), so it cannot be varied"
+        ]
+    )
+
+
+def test_property_errors_come_in_the_same_round_as_a_broken_case(project: Project) -> None:
+    project.module("app", APP)
+    project.spec(
+        "specs/bad.yaml",
+        "feature: triage\ntarget: app:pair\ncases:\n  - id: a\n    vars: {ticket: hello, n: 3, extra: 1}\n"
+        "properties:\n"
+        "  - id: p2\n    vary: {tickt: [case]}\n    examples: 0\n    expect: same\n"
+        "  - id: p3\n    from: [zz]\n    vary: {ticket: [case]}\n    expect: checks\n    path: x\n"
+        "  - id: p3\n    vary: {ticket: [{choices: []}, {append: ''}]}\n    expect: same\n",
+    )
+    result = project.pytester.run(AITEST, "validate")
+    lines = [line for line in result.stdout.lines if not line.startswith("  hint")]
+    assert lines == [
+        "specs/bad.yaml:5:11: var 'extra' is not a parameter of app:pair",
+        "specs/bad.yaml:8:12: vary: case 'a' has no var 'tickt'; did you mean 'ticket'?",
+        "specs/bad.yaml:9:15: 'examples' must be at least 1, not 0",
+        "specs/bad.yaml:12:12: from: no case 'zz' in this file",
+        "specs/bad.yaml:15:5: path applies to 'same' and 'similar', not to checks",
+        "specs/bad.yaml:16:9: duplicate property id 'p3' (first at line 11)",
+        "specs/bad.yaml:17:31: choices: a list of 1 to 1000 values, not an empty list",
+        "specs/bad.yaml:17:45: append: a text to add, not empty text",
+    ]

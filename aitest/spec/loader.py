@@ -294,23 +294,27 @@ class _Builder:
             self.problems.add(error)
 
     def properties(self, cases: list[Case]) -> tuple[Property, ...]:
-        """`properties:`, built once the cases are (a property varies their vars); skipped when the cases
-        have a problem, since a property would then report cases that are only broken as missing."""
+        """`properties:`, built once the cases are (a property varies their vars). Every part of a property
+        that is intact is checked, so that its problems come in the same round as the rest; a case that
+        did not load is not reported again as missing from `from` or `vary`."""
         raw = self.data.get("properties")
         if not isinstance(raw, list):
             return ()
         lists = [self.checks(("properties", i, "expect")) for i in range(len(raw))]
         raw_cases = self.data.get("cases")
-        count = len(raw_cases) if isinstance(raw_cases, list) else 0
-        dropped = any(self.problems.blocked(("cases", i, key)) for i in range(count) for key in ("id", "vars"))
-        if dropped or self.problems.blocked(("cases_from",)):
-            return ()
-        builder = PropertyBuilder(self.pos, tuple(cases), self.problems.add)
+        loaded = {c.id for c in cases}
+        dropped = any(not isinstance(c, dict) or c.get("id") not in loaded for c in raw_cases or [])
+        unsure = dropped or self.problems.blocked(("cases_from",))  # some cases may be missing from `cases`
+        builder = PropertyBuilder(self.pos, tuple(cases), self.problems.add, unsure=unsure)
         built = []
         for i, item in enumerate(raw):
-            broken = [b for b in self.problems.broken if b[:2] == ("properties", i)]
-            if any(len(b) < 4 or b[2] != "expect" for b in broken):
-                continue  # its structure is broken (reported): the checks of its list are what remains
+            if not isinstance(item, dict):
+                continue  # reported by the structure's validation
+            broken = {str(b[2]) if len(b) > 2 else "" for b in self.problems.broken if b[:2] == ("properties", i)}
+            if len(broken - {"expect"}) or any(b[:3] == ("properties", i, "expect") and len(b) == 3
+                                               for b in self.problems.broken):  # fmt: skip
+                builder.check_parts(item, i, broken)
+                continue
             prop = builder.one(item, i, lists[i])
             if prop is not None:
                 built.append(prop)
