@@ -249,6 +249,15 @@ def test_examples_cap_from_the_command_line_and_the_config(project: Project) -> 
     (project.root / "pyproject.toml").write_text('[tool.aitest]\nspecs = ["specs"]\nmax_examples = 3\n')
     info = _property(_report(project, name="config.json"), "ignores_case")["extra"]["property"]
     assert info["budget"] == 3 and len(info["examples"]) <= 3
+    # a property with fewer inputs than the cap (a fixed edit: one per case) is not cut short
+    project.spec(
+        "specs/triage.yaml",
+        (project.root / "specs/triage.yaml").read_text()
+        + "  - id: urgent\n    examples: 50\n    vary: {ticket: [{append: ' urgent'}]}\n    expect: same\n",
+    )
+    capped = _report(project, "--aitest-max-examples=4", name="capped.json")
+    assert not _property(capped, "urgent")["extra"]["property"]["cut_short"]
+    assert _property(capped, "ignores_case")["extra"]["property"]["cut_short"]
     bad = project.run("--aitest-max-examples=0")
     bad.stderr.fnmatch_lines(["*--aitest-max-examples=0: use 1 to 1000 examples"])
 
@@ -334,6 +343,14 @@ BASE = "feature: triage\ntarget: app:pair\ncases:\n  - id: a\n    vars: {ticket:
         (
             "  - id: p\n    vary: {ticket: [case]}\n    expect: [{equls: hello}]\n",
             "specs/bad.yaml:9:15: unknown check 'equls'; did you mean 'equals'?",
+        ),
+        (
+            "  - id: p\n    from: [a, 7]\n    vary: {ticket: [case]}\n    expect: same\n",
+            "specs/bad.yaml:8:15: item 2 of 'from' must be text, not a whole number",
+        ),
+        (
+            "  - id: p\n    vary: {ticket: [case]}\n    expect: {similar: 1.5}\n",
+            "specs/bad.yaml:9:23: 'similar' must be at most 1, not 1.5",
         ),
         (
             "  - id: p\n    vary: {ticket: [case]}\n    exampels: 5\n    expect: same\n",

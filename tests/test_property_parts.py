@@ -37,6 +37,7 @@ def test_each_edit_says_what_it_did() -> None:
     assert change_punctuation("Where is it", (("!", 0), (",", 0))).value == "Where, is it!"
     assert add_filler("text", 0, 0).value == "Hi,\ntext\n\nThanks, Anna"
     assert replace_all(TEXT, {"twice": "two times"}).note == "replace: 'twice' -> 'two times'"
+    assert replace_all("I was charged wtice", {"twice": "thrice"}).note == "replace: 'twice' not found (unchanged)"
 
 
 def test_an_edit_keeps_its_place_when_another_is_dropped() -> None:

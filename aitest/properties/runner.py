@@ -55,6 +55,7 @@ class PropertyRunner:
         self.unvaried: dict[str, Any] = {}  # base case id -> its own output
         self.shrinking = False
         self.shrink_cut = False
+        self.generated = 0
 
     def run(self) -> CaseResult:
         from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -73,6 +74,8 @@ class PropertyRunner:
         )
         @given(example_strategy(self.spec, self.prop))
         def holds(example: Example) -> None:
+            if not self.shrinking:
+                self.generated += 1  # Hypothesis's examples, repeats included (its budget counts them)
             result = self.try_example(example)
             if not result.passed:
                 self.shrinking = True
@@ -154,7 +157,7 @@ class PropertyRunner:
             "bases": list(self.prop.bases),
             "examples_asked": self.prop.examples,
             "budget": self.budget,
-            "cut_short": self.budget < self.prop.examples,
+            "cut_short": self.budget < self.prop.examples and self.generated >= self.budget,
             "tried": len(self.log),
             "shrink_steps": sum(1 for e in self.log if e["shrinking"]),
             "shrink_cut": self.shrink_cut,

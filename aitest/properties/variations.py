@@ -142,9 +142,13 @@ def add_filler(text: str, greeting: int | None, signature: int | None) -> Edited
 
 
 def replace_all(text: str, pairs: dict[str, str]) -> Edited:
-    for old, new in pairs.items():
+    """Each OLD by NEW; the note names only what was found (an edit before may have changed the text)."""
+    done = [(old, new) for old, new in pairs.items() if old in text]
+    for old, new in done:
         text = text.replace(old, new)
-    return Edited(text, "replace: " + ", ".join(f"{old!r} -> {new!r}" for old, new in pairs.items()))
+    missed = [old for old in pairs if (old, pairs[old]) not in done]
+    notes = [f"{old!r} -> {new!r}" for old, new in done] + [f"{old!r} not found (unchanged)" for old in missed]
+    return Edited(text, "replace: " + ", ".join(notes))
 
 
 # -- strategies: draw the numbers of an edit ---------------------------------------------------------

@@ -72,9 +72,28 @@ def _check_validator(name: str) -> Any:
     return _validator_class()(check_schemas()[name])
 
 
+_LIST_ITEMS = ("from", "one_of", "contains_all", "contains_any", "stop", "choices")
+
+
 def _label(path: DocPath) -> str:
     keys = [p for p in path if isinstance(p, str)]
+    if len(path) >= 2 and isinstance(path[-1], int) and isinstance(path[-2], str) and path[-2] in _LIST_ITEMS:
+        return f"item {path[-1] + 1} of '{path[-2]}'"  # a value of a list of values, e.g. from: [a, 7]
     return f"'{keys[-1]}'" if keys else "the spec"
+
+
+def _fits(branch: Any, value: Any) -> bool:
+    """Whether a branch of anyOf/oneOf is for values of this type (an enum: of its values' types)."""
+    from aitest.spec.quick import _is_type
+
+    if not isinstance(branch, dict):
+        return False
+    if "type" in branch:
+        kinds = branch["type"] if isinstance(branch["type"], list) else [branch["type"]]
+        return any(_is_type(value, k) for k in kinds)
+    if "enum" in branch:
+        return any(type(value) is type(e) for e in branch["enum"])
+    return True
 
 
 def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = "") -> tuple[DocPath, SpecError]:
@@ -82,8 +101,13 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
     if error.validator in ("oneOf", "anyOf") and error.context:
         from jsonschema.exceptions import best_match
 
-        # the branch whose type fits says most ("should be non-empty" beats "must be text")
-        fitting = [e for e in error.context if e.validator not in ("type", "const")] or list(error.context)
+        # the errors of the branches whose type fits the value say most ({similar: 1.5} is a mapping: what
+        # is wrong inside it, not that it is no text); among those, "should be non-empty" beats "must be text"
+        branches = error.schema[error.validator]
+        fits = {i for i, branch in enumerate(branches) if _fits(branch, error.instance)}
+        pool = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] in fits]
+        pool = pool or list(error.context)
+        fitting = [e for e in pool if e.validator not in ("type", "const") or e.path] or pool
         return _translate(best_match(fitting), base, positions, owner=owner)
     path: DocPath = (*base, *error.absolute_path)
     validator, instance, schema = error.validator, error.instance, error.schema
