@@ -83,7 +83,7 @@ def test_init_in_an_empty_folder_then_validate_and_pytest_pass(empty: Project) -
     assert json.loads((empty.root / "aitest.schema.json").read_text()) == json.loads(
         empty.pytester.run(AITEST, "schema").stdout.str()
     )
-    assert (empty.root / ".github/workflows/aitest.yml").read_text() == templates.template("workflow.yml")
+    assert (empty.root / ".github/workflows/aitest.yml").read_text() == templates.workflow(None)
 
     validated = empty.pytester.run(AITEST, "validate")
     assert validated.ret == 0
@@ -284,7 +284,7 @@ def test_an_existing_workflow_is_kept_unless_forced(empty: Project) -> None:
     assert workflow.read_text() == "name: ours\n"
     forced = init(empty.pytester, "--no-example", "--no-editor", "--force")
     forced.stdout.fnmatch_lines(["  updated  .github/workflows/aitest.yml: replays the specs in CI*"])
-    assert workflow.read_text() == templates.template("workflow.yml")
+    assert workflow.read_text() == templates.workflow(None)
 
 
 def test_a_changed_example_is_kept_and_the_schema_brought_up_to_date(empty: Project) -> None:
@@ -340,7 +340,7 @@ def test_only_what_is_asked_for(empty: Project) -> None:
 
 
 def test_the_ci_workflow_in_the_docs_is_the_one_init_writes() -> None:
-    workflow = templates.template("workflow.yml")
+    workflow = templates.workflow(None)
     assert f"```yaml\n{workflow}```" in (REPO / "docs/ci.md").read_text()
     jobs = yaml.safe_load(workflow)["jobs"]
     install = next(s["run"] for s in jobs["replay"]["steps"] if s.get("name") == "Install")
@@ -424,3 +424,16 @@ def test_a_file_that_cannot_be_written_is_named_after_what_was_done(empty: Proje
     result.stdout.fnmatch_lines(["  created  pyproject.toml: *", "*", "  created  .vscode/settings.json: *"])
     result.stderr.fnmatch_lines([f"aitest init: cannot write {empty.root}/.github/workflows: *"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_the_workflow_names_the_spec_folders_so_testpaths_cannot_hide_them(empty: Project) -> None:
+    empty.file(
+        "pyproject.toml",
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n\n[tool.aitest]\nspecs = ["behaviour"]\n',
+    )
+    assert init(empty.pytester).ret == 0
+    workflow = (empty.root / ".github/workflows/aitest.yml").read_text()
+    assert "run: pytest behaviour -m aitest --junitxml=aitest.xml" in workflow
+    assert "run: pytest behaviour -m aitest --aitest-record=off" in workflow
+    replay = empty.pytester.run(sys.executable, "-m", "pytest", "behaviour", "-m", "aitest", "-p", "no:cacheprovider")
+    replay.stdout.fnmatch_lines(["*3 passed*"])  # the example's cases, which `pytest -m aitest` alone would miss

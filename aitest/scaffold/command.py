@@ -76,7 +76,8 @@ def init(root: Path, options: InitOptions) -> Iterator[Step]:
     if options.editor:
         yield from editor_steps(root, config, options)
     if options.ci:
-        workflow = templates.workflow(templates.aitest_source())
+        folders = tuple(shown(folder, root) for folder in config.specs) or ("specs",)
+        workflow = templates.workflow(templates.aitest_source(), folders)
         what = "replays the specs in CI (aitest's docs/ci.md)"
         yield write_file(root, root / templates.WORKFLOW, workflow, what=what, force=options.force)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from aitest.scaffold.steps import shown
+
 EXAMPLE_FEATURE = "aitest_example"
 EXAMPLE_MODULE = "aitest_example.py"
 WORKFLOW = ".github/workflows/aitest.yml"
@@ -36,10 +38,10 @@ def example_files(root: Path, spec_dir: Path, recordings: Path) -> ExampleFiles:
     recording = recordings / f"{EXAMPLE_FEATURE}.yaml"
     values = {
         "schema": Path(os.path.relpath(root / SCHEMA, spec_dir)).as_posix(),
-        "specs": _posix(spec_dir, root),
-        "spec": _posix(spec, root),
+        "specs": shown(spec_dir, root),
+        "spec": shown(spec, root),
         "module": EXAMPLE_MODULE,
-        "recording": _posix(recording, root),
+        "recording": shown(recording, root),
     }
     return ExampleFiles(
         spec=(spec, _render(template("example_spec.yaml.tmpl"), values)),
@@ -48,9 +50,12 @@ def example_files(root: Path, spec_dir: Path, recordings: Path) -> ExampleFiles:
     )
 
 
-def workflow(source: str | None) -> str:
-    """The CI workflow; with ``source`` (where this aitest came from), its AITEST_SOURCE filled in."""
-    text = template("workflow.yml")
+def workflow(source: str | None, specs: tuple[str, ...] = ("specs",)) -> str:
+    """The CI workflow; with ``source`` (where this aitest came from), its AITEST_SOURCE filled in.
+
+    ``specs``: the spec folders, named on pytest's command line, so that a `testpaths` that leaves
+    them out does not leave the jobs with nothing to run."""
+    text = _render(template("workflow.yml"), {"specs": " ".join(specs)})
     if source:
         text = text.replace(
             SOURCE_LINE, f"  AITEST_SOURCE: {source}   # where `aitest init` found aitest installed from\n"
@@ -75,13 +80,6 @@ def aitest_source() -> str | None:
     if isinstance(info, dict) and "archive_info" in info and url.startswith("https://"):
         return str(url)
     return None
-
-
-def _posix(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _render(text: str, values: dict[str, str]) -> str:
