@@ -65,7 +65,7 @@ def validate(paths: list[str]) -> int:
                 print(warning)
             count = plural(len(spec.cases), "case")
             if spec.properties:
-                count += f", {len(spec.properties)} propert{'y' if len(spec.properties) == 1 else 'ies'}"
+                count += ", " + plural(len(spec.properties), "property", "properties")
             print(f"{spec.location.file}: ok ({spec.feature}, {count})", file=sys.stderr)
     if not files:
         print(

@@ -15,10 +15,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from aitest.spec.model import Variation
+from aitest.spec.properties import CASE_MODES
+from aitest.util.text import cut
 
 GREETINGS = ("Hi,", "Hello team,", "Good morning!", "Hey there,", "Dear support,")
 SIGNATURES = ("Thanks, Anna", "Best regards,\nJohn Smith", "Sent from my phone", "Cheers!", "Thank you in advance.")
-CASE_MODES = ("lower", "upper", "title", "random")
 PUNCTUATION = ".,!?;:"
 _GAPS = {"spaces": ("   ", "extra spaces"), "tab": ("\t", "a tab"), "newline": ("\n", "a newline")}
 
@@ -39,9 +40,8 @@ def at(percent: int, size: int) -> int:
     return min(size - 1, percent * size // 100)
 
 
-def _show(text: str, limit: int = 40) -> str:
-    shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    return repr(shown)
+def _shown(text: str) -> str:
+    return repr(cut(text, 40))
 
 
 def _word_at(text: str, index: int) -> str:
@@ -191,11 +191,13 @@ def edit_strategy(variation: Variation) -> st.SearchStrategy[Edit]:
         )
     if kind == "choices":
         values = tuple(option)
-        return small_index(len(values)).map(lambda i: lambda _v: Edited(values[i], f"choices: {_show(str(values[i]))}"))
+        return small_index(len(values)).map(
+            lambda i: lambda _v: Edited(values[i], f"choices: {_shown(str(values[i]))}")
+        )
     if kind == "append":
-        return st.just(lambda v: Edited(v + option, f"append: {_show(option)}"))
+        return st.just(lambda v: Edited(v + option, f"append: {_shown(option)}"))
     if kind == "prepend":
-        return st.just(lambda v: Edited(option + v, f"prepend: {_show(option)}"))
+        return st.just(lambda v: Edited(option + v, f"prepend: {_shown(option)}"))
     if kind == "replace":
         return st.just(lambda v: replace_all(v, dict(option)))
     raise ValueError(f"unknown variation {kind!r}")  # the loader lets none through

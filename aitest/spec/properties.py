@@ -15,7 +15,7 @@ from aitest.util.text import cut, did_you_mean, type_word
 RANDOM_KINDS = ("case", "whitespace", "typos", "punctuation", "filler")  # drawn by Hypothesis
 FIXED_KINDS = ("choices", "append", "prepend", "replace")  # applied to every example
 KINDS = RANDOM_KINDS + FIXED_KINDS
-CASE_MODES = ("upper", "lower", "title", "random")
+CASE_MODES = ("lower", "upper", "title", "random")  # in the order shrinking prefers them
 MAX_TYPOS = 10
 INVARIANTS = ("same", "similar", "checks")
 _OPTION_EXAMPLES = {

@@ -12,8 +12,9 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     return f"; did you mean '{lowered[close[0]]}'?" if close else ""
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(n: int, word: str, many: str = "") -> str:
+    """``n`` and the word, in the plural (``many``, else the word with an s) unless ``n`` is 1."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 MAX_LINE = 300  # characters of one printed line
