@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import jsonschema
 import pytest
 
@@ -445,7 +446,13 @@ def test_a_recorded_property_replays_offline_and_a_new_one_misses(project: Proje
     spec.write_text(spec.read_text() + "  - id: ignores_filler\n    vary: {review: [filler]}\n    expect: same\n")
     miss = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "ignores_filler")
     miss.assert_outcomes(failed=1)
-    miss.stdout.fnmatch_lines(["*no recorded response for this model call*", "*--aitest-record=new*"])
+    miss.stdout.fnmatch_lines(
+        [
+            "*no recorded response for this model call*",
+            "*--aitest-record=new*",
+            f"  note: a property tries the inputs its seed gives with Hypothesis {hypothesis.__version__}; *",
+        ]
+    )
 
 
 def test_every_property_error_of_a_file_in_one_round(project: Project) -> None:

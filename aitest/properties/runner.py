@@ -151,8 +151,11 @@ class PropertyRunner:
         }
 
     def _extra(self, minimal: Example | None = None) -> dict[str, Any]:
+        from hypothesis import __version__ as hypothesis_version
+
         described: dict[str, Any] = {
             "invariant": self.prop.invariant.label,
+            "hypothesis": hypothesis_version,
             "vary": {var: [v.kind for v in variations] for var, variations in self.prop.vary},
             "bases": list(self.prop.bases),
             "examples_asked": self.prop.examples,
@@ -208,7 +211,15 @@ class PropertyRunner:
 
     def _could_not_run(self, error: AitestError) -> CaseResult:
         outcome: Outcome = "missing" if isinstance(error, RecordingMiss) else "error"
-        return CaseResult(**self._identity(), outcome=outcome, error=str(error), reason=first_line(error.message),
+        text = str(error)
+        if outcome == "missing":
+            from hypothesis import __version__ as hypothesis_version
+
+            text += (
+                f"\n  note: a property tries the inputs its seed gives with Hypothesis {hypothesis_version}; "
+                "a recording made with another version of aitest or Hypothesis holds other inputs"
+            )
+        return CaseResult(**self._identity(), outcome=outcome, error=text, reason=first_line(error.message),
                           reason_location=error.location, extra=self._extra())  # fmt: skip
 
 
