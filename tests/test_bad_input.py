@@ -85,7 +85,7 @@ BAD = [
     (
         "missing_schema_file",
         "feature: x\ntarget: feature:echo\nexpect:\n  - schema: schemas/nope.json\ncases: [{id: a, vars: {text: x}}]\n",
-        "specs/bad.yaml:4:13: schema file '*schemas/nope.json' not found",
+        "specs/bad.yaml:4:13: schema file 'specs/schemas/nope.json' not found",
     ),
     (
         "invalid_json_schema",

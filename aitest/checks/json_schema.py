@@ -19,6 +19,14 @@ MAX_SCHEMA_BYTES = 10_000_000
 _VALIDATORS: dict[str, Any] = {}  # compiled once per schema (file path + mtime, or inline text)
 
 
+def _shown(path: Path) -> str:
+    """A schema file as messages name it: relative to the current folder when inside it (as pytest does)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def load_schema_file(path: Path, location: Location) -> Any:
     """Read a JSON (or YAML) schema file; errors point into that file."""
     try:
@@ -26,19 +34,19 @@ def load_schema_file(path: Path, location: Location) -> Any:
     except Unreadable as why:
         reason = "not found" if str(why) == "is not found" else str(why)
         raise SpecError(
-            f"schema file '{cut(str(path), 120)}' {reason}",
+            f"schema file '{cut(_shown(path), 120)}' {reason}",
             location=location,
             hint="schema paths are relative to the spec file",
         ) from None
     if path.suffix in (".yaml", ".yml"):
         from aitest.spec.yaml_loader import load_yaml
 
-        return load_yaml(text, str(path))[0]
+        return load_yaml(text, _shown(path))[0]
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(
-            f"invalid JSON in schema file: {exc.msg}", location=Location(str(path), exc.lineno, exc.colno)
+            f"invalid JSON in schema file: {exc.msg}", location=Location(_shown(path), exc.lineno, exc.colno)
         ) from None
 
 
