@@ -68,3 +68,16 @@ def test_percentiles_by_nearest_rank() -> None:
     assert percentile([1, 2, 3, 4], 0.5) == 2
     assert percentile(list(range(1, 101)), 0.95) == 95
     assert percentile([], 0.5) is None
+
+
+def test_a_propertys_run_counts_in_the_pass_rate_not_in_the_latency() -> None:
+    from aitest.compare.engine import _side_stats
+
+    def run(ms: float) -> dict[str, object]:
+        return {"latency_ms": ms, "model_calls": 1, "tokens": {"completion": 10}, "passed": True}
+
+    case = {"kind": "case", "outcome": "passed", "runs": [run(100.0), run(200.0)]}
+    prop = {"kind": "property", "outcome": "failed", "runs": [run(19_000.0)]}  # its smallest failing input
+    stats = _side_stats([case, prop])
+    assert (stats.cases, stats.passed) == (2, 1)
+    assert stats.p95 == 200.0

@@ -289,7 +289,8 @@ def _side_stats(cases: list[dict[str, Any]]) -> SideStats:
     judged = [c for c in cases if evidence(c) is not None]
     passed = sum(1 for c in judged if evidence(c))
     low, high = wilson(passed, len(judged))
-    runs = [r for c in cases for r in c.get("runs") or []]
+    # latency and speed from the cases' runs: a property keeps only the run of its smallest failing input
+    runs = [r for c in cases if c.get("kind", "case") == "case" for r in c.get("runs") or []]
     latencies = [r["latency_ms"] for r in runs if r.get("model_calls")]
     timed = [r for r in runs if r.get("model_calls") and r["tokens"]["completion"] is not None and r["latency_ms"] > 0]
     seconds = sum(r["latency_ms"] for r in timed) / 1000
