@@ -17,7 +17,6 @@ FIXED_KINDS = ("choices", "append", "prepend", "replace")  # applied to every ex
 KINDS = RANDOM_KINDS + FIXED_KINDS
 CASE_MODES = ("lower", "upper", "title", "random")  # in the order shrinking prefers them
 MAX_TYPOS = 10
-INVARIANTS = ("same", "similar", "checks")
 _OPTION_EXAMPLES = {
     "case": "{case: upper}",
     "typos": "{typos: 2}",
@@ -81,7 +80,10 @@ class PropertyBuilder:
         if "expect" in item and not {"expect", "path"} & broken:
             self._try(self.invariant, item, path, ())
 
-    def vary(self, raw: dict[str, Any], path: DocPath, bases: tuple[str, ...] | None) -> tuple[Any, ...]:
+    def vary(
+        self, raw: dict[str, Any], path: DocPath, bases: tuple[str, ...] | None
+    ) -> tuple[tuple[str, tuple[Variation, ...]], ...]:
+        """Each var's variations (those that are valid), checked against the cases they vary."""
         vary = []
         for var, items in raw.items():
             variations = tuple(
