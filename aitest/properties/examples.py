@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hypothesis import strategies as st
@@ -30,8 +30,6 @@ class Example:
     @property
     def case(self) -> Case:
         """The base case with the varied vars: what the feature runs on."""
-        from dataclasses import replace
-
         return replace(self.base, vars={**self.base.vars, **self.changed})
 
     @property
@@ -46,10 +44,10 @@ def property_seed(spec: Spec, prop: Property) -> int:
 
 
 def example_strategy(spec: Spec, prop: Property) -> st.SearchStrategy[Example]:
-    """Examples of a property. Fixed edits (append, prepend, replace, choices) apply to every example; of
-    the random variations each example applies one at least, so that shrinking keeps only those that
-    matter (shrinking turns the others off). It also moves towards the first base case and the simplest
-    form of each edit."""
+    """Examples of a property. Fixed edits (append, prepend, replace, choices) apply to every example; each
+    random variation is drawn on or off (one at least when there is no fixed edit, else the example
+    would be the base case itself), so that shrinking keeps only those that matter. Shrinking also
+    moves towards the first base case and the simplest form of each edit."""
     bases = [spec.case(case_id) for case_id in prop.bases]
     slots = [(var, variation) for var, variations in prop.vary for variation in variations]
     optional = [k for k, (_, variation) in enumerate(slots) if not variation.fixed]
