@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -90,30 +90,46 @@ def _failure_repr(item: pytest.Item, text: str, reason: str, location: Location)
     )
 
 
-class CaseItem(pytest.Item):
-    """One case of a spec, run as an ordinary pytest item."""
+class _BehaviorItem(pytest.Item):
+    """What a case's item and a property's share: the spec, the marker, the session, JUnit's properties,
+    and the failure rendered as pytest renders an exception."""
 
-    def __init__(self, *, spec: Spec, case: Case, **kwargs: Any) -> None:
+    def __init__(self, *, spec: Spec, subject: Case | Property, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
-        self.case = case
         self.add_marker("aitest")
-        if case.skip:
-            self.add_marker(pytest.mark.skip(reason=case.skip))
-        if case.xfail:  # a replay miss (CaseMissing) is not the failure it expects
-            self.add_marker(pytest.mark.xfail(reason=case.xfail, strict=True, raises=CaseFailed))
         self.extra_keyword_matches.add(spec.feature)
         self.owner: AitestSession = self.parent.owner  # type: ignore[union-attr]
-        self.owner.expect(self.nodeid, partial(placeholder, spec, case, self.nodeid))
+        self.owner.expect(self.nodeid, partial(placeholder, spec, subject, self.nodeid))
 
-    def runtest(self) -> None:
-        result = self.owner.run(self.spec, self.case, self.nodeid)
+    def _settle(self, result: CaseResult) -> None:
+        """Hand the result to pytest: properties for --junitxml, and an exception unless it passed."""
         if self.config.getoption("xmlpath", None):  # --junitxml: properties for CI dashboards
             self.user_properties.extend(junit_properties(result))
         if result.outcome == "missing":
             raise CaseMissing(result)
         if not result.passed:
             raise CaseFailed(result)
+
+    def _result_repr(self, result: CaseResult, render: Callable[..., str]) -> ReprExceptionInfo:
+        text = render(result, short=self.config.getoption("tbstyle", "auto") == "short")
+        return _failure_repr(self, text, result.reason, result.reason_location or result.location)
+
+
+class CaseItem(_BehaviorItem):
+    """One case of a spec, run as an ordinary pytest item."""
+
+    def __init__(self, *, spec: Spec, case: Case, **kwargs: Any) -> None:
+        super().__init__(spec=spec, subject=case, **kwargs)
+        self.case = case
+        if case.skip:
+            self.add_marker(pytest.mark.skip(reason=case.skip))
+        if case.xfail:  # a replay miss (CaseMissing) is not the failure it expects
+            self.add_marker(pytest.mark.xfail(reason=case.xfail, strict=True, raises=CaseFailed))
+
+    def runtest(self) -> None:
+        result = self.owner.run(self.spec, self.case, self.nodeid)
+        self._settle(result)
         if self.case.xfail and not self.config.getoption("runxfail", False):
             raise XfailPassed(result)
 
@@ -124,9 +140,7 @@ class CaseItem(pytest.Item):
             text = f"{reason}\n  hint: the behavior holds now: remove the case's xfail (the case is at {where})"
             return _failure_repr(self, text, reason, where)
         if isinstance(excinfo.value, CaseNotPassed):
-            result = excinfo.value.result
-            text = format_case_failure(result, short=self.config.getoption("tbstyle", "auto") == "short")
-            return _failure_repr(self, text, result.reason, result.reason_location or result.location)
+            return self._result_repr(excinfo.value.result, format_case_failure)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
@@ -135,32 +149,21 @@ class CaseItem(pytest.Item):
         return path, where.line - 1, f"{self.spec.feature}::{self.case.id}"
 
 
-class PropertyItem(pytest.Item):
+class PropertyItem(_BehaviorItem):
     """One property of a spec: Hypothesis varies the cases' inputs and the invariant must hold of each output."""
 
     def __init__(self, *, spec: Spec, prop: Property, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.spec = spec
+        super().__init__(spec=spec, subject=prop, **kwargs)
         self.prop = prop
-        self.add_marker("aitest")
-        self.extra_keyword_matches.add(spec.feature)
-        self.owner: AitestSession = self.parent.owner  # type: ignore[union-attr]
-        self.owner.expect(self.nodeid, partial(placeholder, spec, prop, self.nodeid))
 
     def runtest(self) -> None:
-        result = self.owner.run_property(self.spec, self.prop, self.nodeid)
-        if self.config.getoption("xmlpath", None):
-            self.user_properties.extend(junit_properties(result))
-        if not result.passed:
-            raise CaseFailed(result)
+        self._settle(self.owner.run_property(self.spec, self.prop, self.nodeid))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, CaseFailed):
+        if isinstance(excinfo.value, CaseNotPassed):
             from aitest.properties.failure import format_property_failure
 
-            result = excinfo.value.result
-            text = format_property_failure(result, short=self.config.getoption("tbstyle", "auto") == "short")
-            return _failure_repr(self, text, result.reason, result.reason_location or result.location)
+            return self._result_repr(excinfo.value.result, format_property_failure)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:

@@ -33,6 +33,27 @@ ALIAS_BOMB = "".join(
 )
 
 
+# a sitecustomize.py for subprocess runs: no model packages can be imported, and no socket can connect
+SANDBOX = """
+import builtins, socket, sys
+
+class _Blocked:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("llama_cpp", "torch", "sentence_transformers", "httpx"):
+            raise ImportError(f"{name} is blocked in this test")
+        return None
+
+sys.meta_path.insert(0, _Blocked())
+
+def _no_network(*args, **kwargs):
+    raise OSError("network is blocked in this test")
+
+socket.socket.connect = _no_network
+socket.socket.connect_ex = _no_network
+socket.create_connection = _no_network
+"""
+
+
 def copy_examples(project: Project) -> None:
     """The repository's example specs, targets and committed recordings, as a project of their own."""
     for folder in ("specs", "examples"):

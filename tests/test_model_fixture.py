@@ -9,10 +9,9 @@ import pytest
 import yaml
 from llama_server import FakeServer, fake_http_server
 from recorded import Call, write_recording
-from test_replay_offline import SANDBOX
 
 from aitest.fixture import recording_name
-from conftest import Project
+from conftest import SANDBOX, Project
 
 FIXTURES = (fake_http_server,)  # pytest finds it here; the tests take it by name
 REPLY = """

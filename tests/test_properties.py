@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from aitest.reports.run_report import report_schema
-from conftest import Project
+from conftest import SANDBOX, Project
 
 AITEST = str(Path(sys.executable).parent / "aitest")
 
@@ -388,24 +388,6 @@ def test_the_editor_schema_describes_properties() -> None:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({**good, "properties": [bad]}, schema)
 
-
-SANDBOX = """
-import socket, sys
-
-class _Blocked:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("llama_cpp", "torch", "sentence_transformers", "httpx"):
-            raise ImportError(f"{name} is blocked in this test")
-        return None
-
-sys.meta_path.insert(0, _Blocked())
-
-def _no_network(*args, **kwargs):
-    raise OSError("network is blocked in this test")
-
-socket.socket.connect = _no_network
-socket.create_connection = _no_network
-"""
 
 MODEL_SPEC = """
 feature: sentiment

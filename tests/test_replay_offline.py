@@ -13,26 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Project
-
-SANDBOX = """
-import builtins, socket, sys
-
-class _Blocked:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("llama_cpp", "torch", "sentence_transformers", "httpx"):
-            raise ImportError(f"{name} is blocked in this test")
-        return None
-
-sys.meta_path.insert(0, _Blocked())
-
-def _no_network(*args, **kwargs):
-    raise OSError("network is blocked in this test")
-
-socket.socket.connect = _no_network
-socket.socket.connect_ex = _no_network
-socket.create_connection = _no_network
-"""
+from conftest import SANDBOX, Project
 
 FEATURE = """
 import json, pathlib
