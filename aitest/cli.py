@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aitest import __version__
 from aitest.config import Config, find_rootdir
-from aitest.errors import AitestError, SpecErrors
+from aitest.errors import AitestError, NotASpec, SpecErrors
 
 _SKIP_DIRS = {".venv", "venv", ".git", "node_modules", ".tox", "site-packages", "__pycache__"}
 
@@ -52,6 +52,9 @@ def validate(paths: list[str]) -> int:
     for file in files:
         try:
             spec = session.load(file)
+        except NotASpec as skipped:
+            print(f"{skipped.location.file if skipped.location else file}: skipped (tool definitions)", file=sys.stderr)
+            continue
         except SpecErrors as errors:
             problems += len(errors.errors)
             warnings += len(errors.warnings)

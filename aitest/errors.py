@@ -60,6 +60,10 @@ class SpecWarning(UserWarning):
         return f"{head}\n  hint: {self.hint}" if self.hint else head
 
 
+class NotASpec(AitestError):
+    """A YAML file in a specs folder that is data, not a spec (a list of tool definitions): not collected."""
+
+
 class SpecErrors(AitestError):
     """Several problems found in one spec file; str() lists them one per line.
 
@@ -90,8 +94,8 @@ class ConfigError(AitestError):
 class TargetError(AitestError):
     """The feature's target raised; keeps the original exception for its traceback."""
 
-    def __init__(self, message: str, *, original: BaseException) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, original: BaseException, location: Location | None = None) -> None:
+        super().__init__(message, location=location)
         self.original = original
 
     def user_traceback(self) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from aitest.result import CaseResult, RunResult
 from aitest.run import canonical
+from aitest.trajectory import render_trajectory
 from aitest.util.text import cut, cut_apart, plural, show_text, unified_diff
 
 MAX_OUTPUT_LINES = 20
@@ -36,6 +37,13 @@ def describe_run(run: RunResult, *, short: bool = False) -> list[str]:
             lines.extend("      " + cut(d) for d in verdict.detail.splitlines()[:MAX_OUTPUT_LINES])
     lines.append("  output:")
     lines.append(render_output(run.output, SHORT_OUTPUT_LINES if short else MAX_OUTPUT_LINES))
+    if run.trajectory:
+        steps = render_trajectory(run.trajectory, limit=120)
+        lines.append("  trajectory:")
+        limit = SHORT_OUTPUT_LINES if short else MAX_OUTPUT_LINES
+        lines.extend("    " + line for line in steps[:limit])
+        if len(steps) > limit:
+            lines.append(f"    ... ({len(steps) - limit} more steps)")
     return lines
 
 

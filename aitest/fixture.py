@@ -7,25 +7,31 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aitest.config import Config
 from aitest.errors import AitestError, ConfigError, Location
 from aitest.models.client import ModelClient
+from aitest.models.messages import normalize, tool_choice_value, tool_definitions
+from aitest.models.openai_compat import OpenAICompat
 from aitest.models.profile import Profile
 from aitest.models.profiles import all_profiles, choose_profile
+from aitest.models.response import Response
 from aitest.models.runtime import ModelRuntime
 from aitest.util.text import did_you_mean
 
 MARKER = "aitest_model"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]")
 _MAX_PART = 100  # characters of one folder or file name
+T = TypeVar("T")
 
 
 @dataclass(repr=False)
 class AitestModel:
-    """``complete(prompt, **params)`` and ``chat(messages, **params)`` for one test, as a target's ``model``.
+    """``complete(prompt, **params)``, ``chat(messages, **params)`` and ``respond(messages, tools=...)`` for one
+    test, as a target's ``model``.
 
     The n-th identical call of a test is an entry of its own (``run: n-1``), as vcrpy plays each recorded
     response once: a test that asks the same question three times gets three recorded answers.
@@ -40,22 +46,42 @@ class AitestModel:
     def complete(self, prompt: str, **params: Any) -> str:
         """Text completion of ``prompt``."""
         __tracebackhide__ = True
-        return self._call("complete", str(prompt), params)
+        prompt = str(prompt)
+        return self._guarded(lambda: self._client(_same(["complete", prompt, params])).complete(prompt, **params))
 
     def chat(self, messages: list[dict[str, Any]], **params: Any) -> str:
         """Chat completion of OpenAI-style ``messages``; returns the assistant's text."""
         __tracebackhide__ = True
-        return self._call("chat", [dict(m) for m in messages], params)
+        body = [dict(m) for m in messages]
+        return self._guarded(lambda: self._client(_same(["chat", normalize(body), None, params])).chat(body, **params))
 
-    def _call(self, kind: str, body: Any, params: dict[str, Any]) -> str:
+    def respond(
+        self, messages: list[Any], tools: list[Any] | None = None, tool_choice: Any = None, **params: Any
+    ) -> Response:
+        """One model step of a conversation that may call ``tools``: ``.text``, ``.tool_calls`` (``.id``,
+        ``.name``, ``.arguments`` as a dict) and ``.finish_reason``, as a target's ``model.respond``."""
         __tracebackhide__ = True
-        client = self._client(json.dumps([kind, body, params], sort_keys=True, default=str))
+        body = list(messages)
+
+        def step() -> Response:
+            definitions = tool_definitions(tools) or None
+            offered = [definitions, tool_choice_value(tool_choice)] if definitions else None
+            return self._client(_same(["chat", normalize(body), offered, params])).respond(
+                body, tools, tool_choice, **params
+            )
+
+        return self._guarded(step)
+
+    def _guarded(self, call: Callable[[], T]) -> T:
+        """``call()``; its AitestError (a miss, a model error) is kept and shown as our message, without our
+        frames; a TypeError (an unknown param) without them too."""
+        __tracebackhide__ = True
         try:
-            return client.chat(body, **params) if kind == "chat" else client.complete(body, **params)
-        except AitestError as error:  # a miss, a model error: shown as our message, without our frames
+            return call()
+        except AitestError as error:
             self.errors.append(error)
             raise error.with_traceback(None) from None
-        except TypeError as error:  # an unknown param
+        except TypeError as error:
             raise error.with_traceback(None) from None
 
     def caught_error(self) -> AitestError | None:
@@ -77,6 +103,17 @@ class AitestModel:
 
     def __repr__(self) -> str:  # pytest shows it among a failing test's arguments: short, no internals
         return f"<aitest_model {self.profile.describe()}, recording {self.recording}>"
+
+
+def _same(request: list[Any]) -> str:
+    """What makes two calls of a test the same request (counted into run indexes): the canonical messages,
+    tools and tool_choice, so that ``chat`` and ``respond`` without tools count together, as they are keyed."""
+    return json.dumps(request, sort_keys=True, default=str)
+
+
+def openai_client(model: AitestModel) -> OpenAICompat:
+    """The ``aitest_openai`` fixture: an OpenAI-SDK-shaped client over the test's ``aitest_model``."""
+    return OpenAICompat(model)
 
 
 def recording_name(nodeid: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from _pytest._code.code import ReprEntry, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
-from aitest.errors import AitestError, Location, SpecWarning
+from aitest.errors import AitestError, Location, NotASpec, SpecWarning
 from aitest.failure import format_case_failure
 from aitest.reports.junit import junit_properties
 from aitest.result import CaseResult
@@ -50,6 +50,8 @@ class SpecFile(pytest.File):
         try:
             spec = self.owner.load(self.path)
             _warn(spec.warnings, root)
+        except NotASpec:
+            return  # a tools file beside the specs: data, not a spec
         except SpecWarning as warning:  # -W error::aitest.errors.SpecWarning: a warning fails its spec
             error = AitestError(warning.message, location=warning.location, hint=warning.hint)
             yield SpecErrorItem.from_parent(self, name="spec", error=error)

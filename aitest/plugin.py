@@ -18,6 +18,7 @@ from aitest.recordings.mode import MODES, RecordMode
 if TYPE_CHECKING:
     from aitest.config import Config
     from aitest.fixture import AitestModel
+    from aitest.models.openai_compat import OpenAICompat
     from aitest.session import AitestSession
 
 CONFIG_KEY = pytest.StashKey["Config"]()
@@ -150,6 +151,15 @@ def aitest_model(request: pytest.FixtureRequest) -> Iterator[AitestModel]:
     )
     yield model
     _or_fail(session.after_test, model, passed=request.node.stash.get(CALL_PASSED, False))
+
+
+@pytest.fixture
+def aitest_openai(aitest_model: AitestModel) -> OpenAICompat:
+    """A client shaped like the OpenAI Python SDK's (``aitest_openai.chat.completions.create(...)``) over this
+    test's ``aitest_model``: recorded and replayed the same way; the profile, not ``model=``, picks the model."""
+    from aitest.fixture import openai_client
+
+    return openai_client(aitest_model)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from aitest.errors import Location
+from aitest.trajectory import Trajectory, trajectory_from_dicts
 
 # passed/failed: the checks' verdict; error: the case could not run (target raised, model or recording
 # error); missing: replay had no recording for a model call; skipped/xfailed/xpassed: as pytest says.
@@ -71,6 +72,7 @@ class RunResult:
     model_calls: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    trajectory: Trajectory = ()  # a conversation's steps: tool calls and the results fed back
 
     @property
     def passed(self) -> bool:
@@ -90,6 +92,7 @@ class RunResult:
             "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens},
             "problem": self.problem,
             "checks": [v.to_dict() for v in self.checks],
+            **({"trajectory": [s.to_dict() for s in self.trajectory]} if self.trajectory else {}),
         }
 
     @classmethod
@@ -105,6 +108,7 @@ class RunResult:
             raw["model_calls"],
             tokens["prompt"],
             tokens["completion"],
+            trajectory_from_dicts(raw.get("trajectory")),
         )
 
 

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from aitest.checks.base import CaseInfo, CheckContext, ModelLookup, as_text, parse_json
 from aitest.checks.path import PathMissing
-from aitest.errors import AitestError, RecordingMiss, TargetError
+from aitest.errors import AitestError, Location, RecordingMiss, TargetError
 from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult
 from aitest.spec.model import Case, Determinism, Expectation, Spec
 from aitest.spec.template import render
+from aitest.trajectory import Trajectory
 from aitest.util.text import first_line
 
 if TYPE_CHECKING:
     from aitest.embeddings import Embedder
-    from aitest.errors import Location
     from aitest.models.client import ModelClient
     from aitest.models.runtime import ModelRuntime
 
@@ -35,6 +35,10 @@ class Produced:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cut_at: int | None = None  # the model's last answer stopped at this max_tokens
+    trajectory: Trajectory = ()  # the steps of a conversation: tool calls and the results fed back
+    finish_reason: str | None = None  # why the model's last answer stopped, where recorded
+    exceeded: int | None = None  # the max_steps at which the model was still calling tools
+    steps_location: Location | None = None  # where max_steps is written (or the spec's feature line)
 
 
 def not_json(output: Any, exc: ValueError, cut_at: int | None = None) -> str:
@@ -68,14 +72,14 @@ def evaluate(
     """
     counts = (produced.model_calls, produced.prompt_tokens, produced.completion_tokens) if produced else (0, None, None)
     cut_at = produced.cut_at if produced else None
+    trajectory = produced.trajectory if produced else ()
     value, is_json = output, not isinstance(output, str)
     if not is_json and output_kind == "json":
         try:
             value = parse_json(output)
         except ValueError as exc:
-            return RunResult(
-                index, output, latency_ms, (), f"output is not valid JSON{not_json(output, exc, cut_at)}", *counts
-            )
+            why = f"output is not valid JSON{not_json(output, exc, cut_at)}"
+            return RunResult(index, output, latency_ms, (), why, *counts, trajectory=trajectory)
         is_json = True
     whole = CheckContext(
         value,
@@ -87,6 +91,8 @@ def evaluate(
         embedder=embedder,
         case=case,
         models=models,
+        trajectory=trajectory,
+        finish_reason=produced.finish_reason if produced else None,
     )
     parsed_text: list[Any] = []  # a text output parsed once, for the first check with a `path`
     verdicts = []
@@ -97,7 +103,24 @@ def evaluate(
             continue
         result = expectation.check.run(ctx)
         verdicts.append(_verdict(expectation, result.passed, result.message, result.score, result.detail))
-    return RunResult(index, output, latency_ms, tuple(verdicts), "", *counts)
+    if produced is not None and produced.exceeded is not None:
+        verdicts.append(_steps_exceeded(produced, whole.case))
+    return RunResult(index, output, latency_ms, tuple(verdicts), "", *counts, trajectory=trajectory)
+
+
+def _steps_exceeded(produced: Produced, case: CaseInfo | None) -> CheckVerdict:
+    """The failing verdict of a conversation that was still calling tools at its last allowed turn."""
+    from aitest.trajectory import render_trajectory
+
+    last = produced.trajectory[-1].calls if produced.trajectory else ()
+    calls = ", ".join(c.label() for c in last)
+    message = (
+        f"the model was still calling tools after max_steps={produced.exceeded} model turns ({calls}); "
+        "raise max_steps, or check what the tool results tell the model"
+    )
+    detail = "\n".join(render_trajectory(produced.trajectory))
+    where = produced.steps_location or Location(case.feature if case else "")
+    return CheckVerdict("max_steps", False, message, where, None, None, detail)
 
 
 def _selected(
@@ -131,16 +154,29 @@ def _verdict(
 
 
 def produce(spec: Spec, case: Case, client: ModelClient | None) -> Produced:
-    """Call the feature once: render the prompt and complete it, or call the target."""
+    """Call the feature once: run the conversation (with its tools), complete the prompt, or call the target."""
     start = time.perf_counter()
-    if spec.prompt is not None:
+    exceeded = None
+    if spec.is_chat:
+        assert client is not None  # a chat needs a model: run_case always gives it one
+        from aitest.conversation import converse
+
+        ended = converse(client, spec.turns_for(case), spec.tools, case.vars)
+        output: Any = ended.text
+        exceeded = spec.max_steps if ended.exceeded else None
+    elif spec.prompt is not None:
         assert client is not None  # a prompt spec needs a model: run_case always gives it one
-        output: Any = client.complete(render(spec.prompt, case.vars))
+        output = client.complete(render(spec.prompt, case.vars))
     else:
         assert spec.target is not None
         kwargs = dict(case.vars)
         if spec.target.wants_model:
             kwargs["model"] = client
+        if spec.target.wants_openai:
+            from aitest.models.openai_compat import OpenAICompat
+
+            assert client is not None  # a target taking `openai` needs a model: run_case gives it one
+            kwargs["openai"] = OpenAICompat(client)
         try:
             output = spec.target.function(**kwargs)
         except AitestError:
@@ -153,7 +189,11 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> Produced:
     if client.errors:
         raise client.errors[0]  # the target swallowed a model error: it still fails the case
     latency = client.model_ms if client.calls else elapsed
-    return Produced(output, latency, client.calls, client.prompt_tokens, client.completion_tokens, client.cut_at)
+    steps_at = (spec.tools.max_steps_location if spec.tools else None) or spec.location
+    return Produced(
+        output, latency, client.calls, client.prompt_tokens, client.completion_tokens, client.cut_at,
+        client.trajectory, client.finish_reason, exceeded, steps_at,
+    )  # fmt: skip
 
 
 def _spent(client: ModelClient | None) -> Produced | None:
@@ -161,7 +201,9 @@ def _spent(client: ModelClient | None) -> Produced | None:
     answered = client.calls - len(client.errors) if client is not None else 0
     if client is None or answered <= 0:
         return None
-    return Produced(None, client.model_ms, answered, client.prompt_tokens, client.completion_tokens)
+    return Produced(
+        None, client.model_ms, answered, client.prompt_tokens, client.completion_tokens, trajectory=client.trajectory
+    )
 
 
 def _produce_runs(
@@ -192,7 +234,8 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None 
     failure = failure or judge_error
     if spent is not None:  # the model answered, then the run failed: its time and tokens still count
         problem = f"the run did not finish: {first_line(failure.message) if failure else ''}"
-        results = (*results, RunResult(len(produced), None, spent.latency_ms, (), problem, *_counts(spent)))
+        unfinished = RunResult(len(produced), None, spent.latency_ms, (), problem, *_counts(spent), spent.trajectory)
+        results = (*results, unfinished)
     try:
         runtime.after_case()
     except AitestError as error:

@@ -96,6 +96,7 @@ def project(root: Path) -> Path:
     if not (root / "examples").exists():
         shutil.copytree(REPO / "examples", root / "examples", ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(REPO / "specs" / "schemas", root / "specs" / "schemas")
+        shutil.copytree(REPO / "specs" / "tools", root / "specs" / "tools")
         (root / "pyproject.toml").write_text('[tool.aitest]\nspecs = ["specs"]\n')
     return root / "specs"
 

@@ -65,12 +65,12 @@ BAD = [
     (
         "prompt_and_target",
         "feature: x\nprompt: hi\ntarget: feature:echo\ncases: [{id: a, vars: {text: x}}]\n",
-        "specs/bad.yaml:3:1: a spec needs exactly one of 'prompt' and 'target', not both",
+        "specs/bad.yaml:3:1: a spec needs exactly one of 'prompt', 'messages' and 'target', not prompt and target together",
     ),
     (
         "neither_prompt_nor_target",
         "feature: x\ncases: [{id: a, vars: {text: x}}]\n",
-        "specs/bad.yaml:1:1: a spec needs exactly one of 'prompt' and 'target'",
+        "specs/bad.yaml:1:1: a spec needs exactly one of 'prompt', 'messages' and 'target'",
     ),
     (
         "missing_module",

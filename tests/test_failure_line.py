@@ -121,8 +121,12 @@ def test_junit_carries_the_reason_and_per_check_properties(triage: Project) -> N
 def test_junit_properties_of_a_model_feature_replayed(project: Project) -> None:
     copy_examples(project)
     result = project.pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "--junitxml=junit.xml")
-    result.assert_outcomes(passed=5, failed=8)  # 6 cases and both properties fail on Gemma 3 270M
+    result.assert_outcomes(passed=6, failed=15)  # 13 cases and both properties fail on Gemma 3 270M
     cases = junit_cases(project.root / "junit.xml")
+    cancel = properties(cases["cancel_by_number"])  # a conversation: its steps and calls
+    assert cancel["aitest.steps"] == "2"
+    assert cancel["aitest.tool_calls"] == 'lookup_order(order_id="1234")'
+    assert cancel["aitest.check.tool_called"] == "failed" and cancel["aitest.check.valid_tool_calls"] == "passed"
     reply = properties(cases["broken_item"])
     assert reply["aitest.outcome"] == "failed"
     assert reply["aitest.profile"] == "gemma-270m"

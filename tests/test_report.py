@@ -76,11 +76,18 @@ def test_replay_report_validates_and_matches_pytest(project: Project) -> None:
     copy_examples(project)
     project.pytester.makeconftest(OBSERVER)
     result = project.run("--aitest-report=out/report.json")
-    result.assert_outcomes(passed=5, failed=8)  # 6 cases and both properties fail on Gemma 3 270M
-    result.stdout.fnmatch_lines(["aitest run report: out/report.json (13 results)"])
+    result.assert_outcomes(passed=6, failed=15)  # 13 cases and both properties fail on Gemma 3 270M
+    result.stdout.fnmatch_lines(["aitest run report: out/report.json (21 results)"])
     report = load_report(project.root / "out/report.json")
     assert report["aitest_report"] == 1 and report["record_mode"] == "none"
-    assert report["totals"]["passed"] == 5 and report["totals"]["failed"] == 8
+    assert report["totals"]["passed"] == 6 and report["totals"]["failed"] == 15
+    status = next(c for c in report["cases"] if c["id"] == "where_is_my_order")  # a conversation's trajectory
+    first = status["runs"][0]["trajectory"][0]
+    assert first["calls"] == [
+        {"id": "call_0", "name": "cancel_order", "arguments": {"order_id": "77", "reason": "wrong_item"}}
+    ]
+    assert first["results"][0]["call_id"] == "call_0" and first["finish_reason"] == "tool_calls"
+    assert "shipped and can no longer be cancelled" in first["results"][0]["content"]
     assert_matches_pytest(report, project.root)
     triage = next(c for c in report["cases"] if c["id"] == "double_charge")
     assert triage["feature"] == "ticket_triage" and triage["profile"] == "gemma-270m"

@@ -38,8 +38,8 @@ cases:
 """
 BROKEN_LINES = [
     "specs/triage.yaml:3:1: unknown key 'ouput'; did you mean 'output'?",
-    "  hint: allowed here: cases, cases_from, description, determinism, expect, feature, gate, model, output, "
-    "owner, params, prompt, properties, target",
+    "  hint: allowed here: cases, cases_from, description, determinism, expect, feature, gate, max_steps, messages, "
+    "model, output, owner, params, prompt, properties, target, tool_choice, tool_results, tools",
     "specs/triage.yaml:4:34: min_pass 3 is more than runs 2",
     "  hint: min_pass counts the runs that must pass, at most runs",
     "specs/triage.yaml:5:10: unknown key 'tempreature'; did you mean 'temperature'?",
@@ -52,8 +52,9 @@ BROKEN_LINES = [
     "specs/triage.yaml:12:11: var 'tickt' is not a parameter of feature:triage; did you mean 'ticket'?",
     "  hint: its parameters: ticket",
     "specs/triage.yaml:14:9: unknown check 'contians'; did you mean 'contains'?",
-    "  hint: checks: contains, contains_all, contains_any, equals, max_latency_ms, max_length, min_length, no_pii, "
-    "not_contains, not_regex, one_of, python, regex, rubric, schema, similar",
+    "  hint: checks: contains, contains_all, contains_any, equals, max_latency_ms, max_length, max_steps, min_length, "
+    "no_pii, no_tool_calls, not_contains, not_regex, not_tool_called, one_of, python, regex, rubric, schema, similar, "
+    "tool_call_f1, tool_called, tool_calls, valid_tool_calls",
     "specs/triage.yaml:15:9: duplicate case id 'one' (first at line 11)",
     "  hint: case ids must be unique in a file",
     "specs/triage.yaml:17:12: 'xfail' must be text, not true or false",
@@ -145,8 +146,8 @@ def test_a_yaml_syntax_error_still_stops_the_file(project: Project) -> None:
         (  # both prompt and target: neither the template nor the vars are checked
             "feature: f\ntarget: feature:echo\nprompt: 'Hi {{ who }}'\ncases: [{id: a, vars: {x: 1}}]\n",
             [
-                "specs/f.yaml:2:1: a spec needs exactly one of 'prompt' and 'target', not both",
-                "  hint: prompt: a template sent to the model; target: module.path:function of your feature's code",
+                "specs/f.yaml:2:1: a spec needs exactly one of 'prompt', 'messages' and 'target', not prompt and target together",
+                "  hint: prompt: a template sent to the model; messages: a chat; target: module.path:function of your feature's code",
             ],
         ),
         (  # the cases are not a list: nothing about cases is checked further

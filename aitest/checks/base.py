@@ -13,6 +13,7 @@ from aitest.errors import Location, ModelError
 
 if TYPE_CHECKING:
     from aitest.embeddings import Embedder
+    from aitest.trajectory import Trajectory
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class CheckSetup:
     location: Location
     rootdir: Path | None = None  # the project root: `python:` checks import the project's own code
     target_packages: tuple[str, ...] = ()  # and the packages of [tool.aitest] target_packages
+    # the spec's `tools:` (OpenAI function definitions), by name; None when the spec declares none
+    tools: Mapping[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class CheckContext:
     already (JSON output, or a field selected by ``path``), so text in it is a JSON string.
     ``case`` is the case being judged (None in ``aitest.check``); ``models`` gives a check that
     calls a model (``rubric``) a client for a profile, recorded and replayed like the feature's.
+    ``trajectory`` holds the run's model steps with their tool calls and the results fed back
+    (empty when the feature made no ``respond`` call); ``finish_reason`` is the last answer's.
     """
 
     value: Any
@@ -87,6 +92,8 @@ class CheckContext:
     embedder: Embedder | None = None
     case: CaseInfo | None = None
     models: ModelLookup | None = None
+    trajectory: Trajectory = ()
+    finish_reason: str | None = None
 
     def json(self) -> Any:
         """The value as JSON: text is parsed (ValueError when it is not JSON), anything else is already JSON."""

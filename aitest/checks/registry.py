@@ -14,6 +14,7 @@ _FAMILIES = (
     "aitest.checks.similarity",
     "aitest.checks.custom",
     "aitest.checks.rubric",
+    "aitest.checks.tools",
 )
 _REGISTRY: dict[str, type[Check]] = {}
 _LOADED = False

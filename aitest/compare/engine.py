@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from aitest.compare.calls import compare_calls
 from aitest.compare.sides import CompareError, Side
 from aitest.compare.stats import (
     Difference,
@@ -57,6 +58,8 @@ class CaseComparison:
     critical: bool = False
     broken_critical: list[str] = field(default_factory=list)  # critical checks that passed before, fail now
     agreement: float | None = None
+    calls_changed: bool = False  # the first runs made different tool calls (name or arguments)
+    calls_reason: str = ""  # how: "tool calls changed: a(x=1) -> b(x=1)"
 
 
 @dataclass
@@ -220,6 +223,13 @@ def _case(
     if base and other and base.get("kind", "case") == "case":  # a property's runs are of different inputs
         found.broken_critical = _broken_critical(base, other)
         found.agreement = agreement(_first_output(base), _first_output(other), similarity)
+        calls = compare_calls(base, other)
+        if calls is not None:  # a conversation: equal calls count in the agreement, changed ones regress
+            found.agreement = calls.agreement if found.agreement is None else (calls.agreement + found.agreement) / 2
+            found.calls_reason = calls.change if evidence(base) is not None and evidence(other) is not None else ""
+            found.calls_changed = bool(found.calls_reason)
+            if found.calls_changed and evidence(base):
+                found.verdict = "regressed"  # a call that changed is a regression like a changed answer
     return found
 
 

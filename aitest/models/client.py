@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aitest.errors import AitestError, RecordingMiss
+from aitest.models.messages import calls_so_far, normalize, renumber, tool_choice_value, tool_definitions
 from aitest.models.params import PARAMS
 from aitest.models.profile import Profile
 from aitest.models.providers.registry import get_provider
-from aitest.recordings.entry import Entry, Request, entry_key
+from aitest.models.response import Response
+from aitest.recordings.entry import Entry, Request, entry_key, tool_summary
 from aitest.recordings.miss import describe_miss
 from aitest.recordings.mode import RecordMode
 from aitest.recordings.store import FeatureRecording
 from aitest.stats import CallStats
+from aitest.trajectory import Step, ToolResult
 
 
 @dataclass
 class ModelClient:
-    """``complete(prompt, **params)`` and ``chat(messages, **params)`` for one run of one case."""
+    """``complete(prompt, **params)``, ``chat(messages, **params)`` and ``respond(messages, tools=...)`` for
+    one run of one case. ``steps`` is the trajectory of this run's ``respond`` calls."""
 
     profile: Profile
     mode: RecordMode
@@ -36,14 +40,66 @@ class ModelClient:
     subject: str = "feature"  # whose recording it is, as a miss names it (a feature, or a test)
     cut_at: int | None = None  # the max_tokens at which the last answer stopped, when it used them all
     errors: list[AitestError] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    finish_reason: str | None = None  # of the last answer (None when its recording predates it)
+    _tools_seen: tuple[Any, list[dict[str, Any]], dict[str, Any]] | None = None
 
     def complete(self, prompt: str, **params: Any) -> str:
         """Text completion of ``prompt``."""
-        return self._call(Request("complete", prompt=str(prompt), params=self._params(params)))
+        return self._call(Request("complete", prompt=str(prompt), params=self._params(params))).response
 
     def chat(self, messages: list[dict[str, Any]], **params: Any) -> str:
         """Chat completion of OpenAI-style ``messages``; returns the assistant's text."""
-        return self._call(Request("chat", messages=[dict(m) for m in messages], params=self._params(params)))
+        return self._call(Request("chat", messages=normalize(list(messages)), params=self._params(params))).response
+
+    def respond(
+        self, messages: list[Any], tools: list[Any] | None = None, tool_choice: Any = None, **params: Any
+    ) -> Response:
+        """One model step of a conversation that may call ``tools`` (OpenAI function definitions).
+
+        Returns ``.text``, ``.tool_calls`` (``.id``, ``.name``, ``.arguments`` as a dict) and
+        ``.finish_reason``. Call ids continue the conversation's numbering (``call_0``, ``call_1``, ...),
+        so a replayed step finds its recording; append ``response.message()`` and one ``{role: tool,
+        tool_call_id, content}`` turn per call, then respond again."""
+        definitions, offered = self._tools(tools)
+        choice = tool_choice_value(tool_choice) if definitions else None
+        conversation = normalize(list(messages))
+        request = Request("chat", messages=conversation, params=self._params(params), tools=definitions,
+                          tool_choice=choice, tool_set=offered)  # fmt: skip
+        entry = self._call(request)
+        response = Response(
+            entry.response, entry.tool_calls, entry.finish_reason, entry.prompt_tokens, entry.completion_tokens
+        )
+        self._step(conversation, response)
+        return response
+
+    def _tools(self, tools: list[Any] | None) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
+        """The definitions in canonical form and their summary, worked out once per tools list (a loop
+        sends the same list at every step)."""
+        if not tools:
+            return None, None
+        if self._tools_seen is None or self._tools_seen[0] is not tools:
+            definitions = tool_definitions(tools)
+            self._tools_seen = (tools, definitions, tool_summary(definitions))
+        return self._tools_seen[1], self._tools_seen[2]
+
+    @property
+    def trajectory(self) -> tuple[Step, ...]:
+        return tuple(self.steps)
+
+    def _step(self, conversation: list[dict[str, Any]], response: Response) -> None:
+        """Keep this step, and the results the conversation fed back to the calls of earlier steps."""
+        fed = {m.get("tool_call_id"): m for m in conversation if m.get("role") == "tool"}
+        for index, step in enumerate(self.steps):
+            have = {r.call_id for r in step.results}
+            new = tuple(
+                ToolResult(c.id, c.name, _content_text(fed[c.id].get("content")))
+                for c in step.calls
+                if c.id in fed and c.id not in have
+            )
+            if new:
+                self.steps[index] = replace(step, results=step.results + new)
+        self.steps.append(Step(response.text, response.tool_calls, (), response.finish_reason))
 
     def _params(self, params: dict[str, Any]) -> dict[str, Any]:
         unknown = [k for k in params if k not in PARAMS]
@@ -51,7 +107,7 @@ class ModelClient:
             raise TypeError(f"unknown model parameter(s) {', '.join(unknown)}; known: {', '.join(PARAMS)}")
         return {**self.defaults, **params}
 
-    def _call(self, request: Request) -> str:
+    def _call(self, request: Request) -> Entry:
         try:
             return self._dispatch(request)
         except AitestError as error:
@@ -60,7 +116,7 @@ class ModelClient:
                 self.stats.failed_features.add(self.recording.feature)
             raise
 
-    def _dispatch(self, request: Request) -> str:
+    def _dispatch(self, request: Request) -> Entry:
         self.calls += 1
         model = self.profile.identity()
         if self.recording is None:
@@ -91,8 +147,8 @@ class ModelClient:
         rec.used.add(key)
         return self._count(entry)
 
-    def _count(self, entry: Entry) -> str:
-        """Add the entry's token counts to this run's; returns its response."""
+    def _count(self, entry: Entry) -> Entry:
+        """Add the entry's token counts to this run's; returns the entry."""
         if entry.prompt_tokens is not None:
             self.prompt_tokens = (self.prompt_tokens or 0) + entry.prompt_tokens
         if entry.completion_tokens is not None:
@@ -100,12 +156,15 @@ class ModelClient:
         limit = entry.request.params.get("max_tokens")
         used_all = isinstance(limit, int) and entry.completion_tokens is not None and entry.completion_tokens >= limit
         self.cut_at = limit if used_all else None
-        return entry.response
+        self.finish_reason = entry.finish_reason
+        return entry
 
     def _live(self, request: Request, model: dict[str, str], key: str | None) -> Entry:
         provider = get_provider(self.profile, self.rootdir)
         start = time.perf_counter()
-        if request.kind == "chat":
+        if request.kind == "chat" and request.tools:
+            result = provider.respond(request.messages or [], request.tools, request.tool_choice, request.params)
+        elif request.kind == "chat":
             result = provider.chat(request.messages or [], request.params)
         else:
             result = provider.complete(request.prompt or "", request.params)
@@ -125,6 +184,8 @@ class ModelClient:
             result.prompt_tokens,
             result.completion_tokens,
             fingerprint,
+            renumber(result.tool_calls, calls_so_far(request.messages or [])),
+            result.finish_reason,
         )
 
     def _warn_if_model_file_changed(self, model: dict[str, str], fingerprint: str) -> None:
@@ -141,3 +202,12 @@ class ModelClient:
                 "if that is intended, re-record the feature (--aitest-record=all)"
             )
             self.stats.warn(warning)
+
+
+def _content_text(content: Any) -> str:
+    """A tool turn's content as text (the OpenAI form also allows a list of text parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    return "" if content is None else str(content)

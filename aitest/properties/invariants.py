@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from aitest.checks.base import CaseInfo, ModelLookup, as_text, parse_json, show
 from aitest.checks.path import PathMissing
+from aitest.models.response import ToolCall
 from aitest.result import CheckVerdict, RunResult
 from aitest.run import Produced, evaluate
 from aitest.spec.model import Case, Invariant, Spec
+from aitest.trajectory import all_calls
 
 if TYPE_CHECKING:
     from aitest.embeddings import Embedder
@@ -34,6 +36,7 @@ def judge(
     embedder: Embedder | None,
     varied: Case | None = None,
     models: ModelLookup | None = None,
+    unvaried_calls: Callable[[], tuple[ToolCall, ...]] = tuple,
 ) -> RunResult:
     """The varied output's verdict. ``unvaried()`` gives the base case's own output (called only when needed);
     ``varied`` is the case as run (what `python:` and `rubric:` checks see), ``models`` the checks' judges."""
@@ -53,6 +56,10 @@ def judge(
     elif invariant.kind == "same":
         passed = value == before
         message = "" if passed else f"{show(value)} here, {show(before)} for the unvaried case"
+        calls, calls_before = _signatures(all_calls(produced.trajectory)), _signatures(unvaried_calls())
+        if passed and calls != calls_before:  # a conversation keeps its behavior only if it calls the same tools
+            passed = False
+            message = f"tool calls {_listed(calls)} here, {_listed(calls_before)} for the unvaried case"
     else:
         from aitest.embeddings import cosine
 
@@ -65,6 +72,14 @@ def judge(
     verdict = CheckVerdict(invariant.kind, passed, message, invariant.location, path, score)
     return RunResult(0, produced.output, produced.latency_ms, (verdict,), "", produced.model_calls,
                      produced.prompt_tokens, produced.completion_tokens)  # fmt: skip
+
+
+def _signatures(calls: Any) -> list[str]:
+    return [call.label() for call in calls]
+
+
+def _listed(labels: list[str]) -> str:
+    return show(", ".join(labels), 120) if labels else "(none)"
 
 
 def comparable(spec: Spec, invariant: Invariant, output: Any) -> tuple[Any, str]:

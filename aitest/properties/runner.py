@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aitest.errors import AitestError, RecordingMiss, TargetError
+from aitest.models.response import ToolCall
 from aitest.properties.examples import Example, example_strategy, property_seed
 from aitest.properties.invariants import judge, needs_embeddings
 from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult, jsonable
 from aitest.run import Produced, produce
 from aitest.spec.model import Case, Property, Spec
+from aitest.trajectory import all_calls
 from aitest.util.text import first_line
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ class PropertyRunner:
         self.judged: dict[str, RunResult] = {}  # by example key: each distinct input runs once
         self.log: list[dict[str, Any]] = []  # every distinct input tried, in order
         self.unvaried: dict[str, Any] = {}  # base case id -> its own output
+        self.unvaried_calls: dict[str, tuple[ToolCall, ...]] = {}  # base case id -> the tool calls it made
         self.shrinking = False
         self.shrink_cut = False
         self.generated = 0
@@ -116,7 +119,8 @@ class PropertyRunner:
             try:  # a check that cannot judge (a judge's replay miss, no embedding model) stops the property
                 result = judge(self.spec, self.prop.invariant, example.base, produced,
                                unvaried=lambda: self._unvaried(example.base), embedder=self.embedder,
-                               varied=example.case, models=self.runtime.judges(self.spec, 0))  # fmt: skip
+                               varied=example.case, models=self.runtime.judges(self.spec, 0),
+                               unvaried_calls=lambda: self.unvaried_calls.get(example.base.id, ()))  # fmt: skip
             except AitestError as error:
                 raise _Stop(error) from None
         self.judged[key] = result
@@ -129,7 +133,9 @@ class PropertyRunner:
     def _unvaried(self, base: Case) -> Any:
         if base.id not in self.unvaried:
             try:
-                self.unvaried[base.id] = produce(self.spec, base, self._client()).output
+                produced = produce(self.spec, base, self._client())
+                self.unvaried[base.id] = produced.output
+                self.unvaried_calls[base.id] = tuple(all_calls(produced.trajectory))
             except AitestError as error:
                 error.message = f"the unvaried case '{base.id}' could not run: {error.message}"
                 raise _Stop(error) from None

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from aitest.errors import Location, RecordingError, SpecError
+from aitest.models.response import ToolCall
 from aitest.recordings.entry import Entry, Request
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, make_cache_dir, read_text, write_atomic
@@ -24,7 +25,10 @@ _HEADER = (
     "# Written by aitest (--aitest-record); review it like code. Format version {version}.\n"
 )
 _TOP = ("version", "feature", "entries", "entry_count")
-_FIELDS = ("key", "model", "gguf_sha256", "run", "request", "response", "latency_ms", "tokens")
+_FIELDS = (
+    "key", "model", "gguf_sha256", "run", "request", "response", "tool_calls", "finish_reason", "latency_ms", "tokens",
+)  # fmt: skip
+_CHAT_FIELDS = ("messages", "tools", "tool_choice")
 _REQUIRED = ("key", "model", "run", "request", "response", "latency_ms")
 
 
@@ -203,7 +207,30 @@ class _Fields:
             prompt_tokens=tokens.get("prompt"),
             completion_tokens=tokens.get("completion"),
             gguf_sha256=sha,
+            tool_calls=self.tool_calls(),
+            finish_reason=self.finish_reason(),
         )
+
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        raw = self.raw.get("tool_calls") or []
+        shape = "a list of {id, name, arguments} with text id and name and a mapping of arguments"
+        if not isinstance(raw, list):
+            raise self.fail(f"'tool_calls' must be {shape}", "tool_calls")
+        calls = []
+        for call in raw:
+            ok = isinstance(call, dict) and set(call) <= {"id", "name", "arguments"}
+            if not ok or not all(isinstance(call.get(k), str) for k in ("id", "name")):
+                raise self.fail(f"'tool_calls' must be {shape}", "tool_calls")
+            if not isinstance(call.get("arguments", {}), dict):
+                raise self.fail(f"'tool_calls' must be {shape}", "tool_calls")
+            calls.append(ToolCall.from_dict(call))
+        return tuple(calls)
+
+    def finish_reason(self) -> str | None:
+        value = self.raw.get("finish_reason")
+        if value is not None and not isinstance(value, str):
+            raise self.fail(f"'finish_reason' must be text, not {type_word(value)}", "finish_reason")
+        return value
 
     def text(self, name: str) -> str:
         value = self.raw[name]
@@ -228,7 +255,7 @@ class _Fields:
         req = self.raw["request"]
         if not isinstance(req, dict) or req.get("kind") not in ("complete", "chat"):
             raise self.fail("'request' must be a mapping with kind complete or chat", "request")
-        allowed = {"kind", "params", "prompt" if req["kind"] == "complete" else "messages"}
+        allowed = {"kind", "params", *(("prompt",) if req["kind"] == "complete" else _CHAT_FIELDS)}
         extra = [k for k in req if k not in allowed]
         if extra:
             raise self.fail(f"unknown field 'request.{extra[0]}'", "request", extra[0], key=True)
@@ -242,4 +269,13 @@ class _Fields:
         messages = req.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
             raise self.fail("'request.messages' must be a list of messages", "request")
-        return Request("chat", messages=[dict(m) for m in messages], params=dict(params))
+        tools = req.get("tools")
+        names = tools.get("names") if isinstance(tools, dict) else None
+        sound = isinstance(names, list) and all(isinstance(n, str) for n in names)
+        if tools is not None and (
+            not sound or set(tools) != {"names", "sha256"} or not isinstance(tools["sha256"], str)
+        ):
+            raise self.fail("'request.tools' must be a mapping of names (a list) and sha256", "request", "tools")
+        choice = req.get("tool_choice")
+        messages = [dict(m) for m in messages]
+        return Request("chat", messages=messages, params=dict(params), tool_choice=choice, tool_set=tools)

@@ -65,6 +65,21 @@ def _around_difference(recorded: str, now: str, context: int = 120) -> tuple[str
     return recorded[start : len(recorded) - tail], now[start : len(now) - tail], note
 
 
+def conversation_step(request: Request) -> int | None:
+    """Which model turn of a tool conversation a request is (1 for the first), or None for other calls:
+    one more than the assistant turns since the last user turn."""
+    messages = request.messages or []
+    if not request.tools and not any(m.get("role") == "tool" for m in messages):
+        return None
+    since_user = 0
+    for message in messages:
+        if message.get("role") == "user":
+            since_user = 0
+        elif message.get("role") == "assistant":
+            since_user += 1
+    return since_user + 1
+
+
 def describe_miss(
     entries: dict[str, Entry],
     *,
@@ -86,7 +101,9 @@ def describe_miss(
     if not entries:
         return f"no recorded response for this model call: {shown} has no entries", flag
     nearest = max(entries.values(), key=lambda e: _closeness(e, model, request, run))
-    lines = [f"no recorded response for this model call ({shown}, {len(entries)} entries; model {now_model})"]
+    step = conversation_step(request)
+    call = f"step {step} of this conversation" if step else "this model call"
+    lines = [f"no recorded response for {call} ({shown}, {len(entries)} entries; model {now_model})"]
     # runs count from 1 in messages; the file's `run:` is the 0-based index that the key holds
     lines.append(f"  nearest recorded request (run {nearest.run + 1}; run: {nearest.run} in the file):")
     if nearest.model != model:

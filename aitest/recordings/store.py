@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class FeatureRecording:
                 if self.path.exists() or self.path.is_symlink():
                     loaded = fileformat.load(self.path, self.shown, cache_dir=self.parsed_dir)
                     self._entries, self._digest = loaded.entries, loaded.digest
+                    gc.freeze()  # the entries live as long as the session: keep them out of every later GC pass
                 else:
                     self._entries, self._digest = {}, None
             except RecordingError as error:

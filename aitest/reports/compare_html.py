@@ -9,8 +9,11 @@ import json
 from html import escape
 from typing import Any
 
-from aitest.compare.engine import Comparison
-from aitest.reports.compare_report import compare_document, verdict_line
+from aitest.compare.calls import first_calls, first_trajectory
+from aitest.compare.engine import CaseComparison, Comparison
+from aitest.reports.compare_report import compare_document, ordered_cases, verdict_line
+from aitest.reports.trajectory_html import STYLE as TRAJECTORY_STYLE
+from aitest.reports.trajectory_html import calls_diff_html, trajectory_html
 
 COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2"]
 STYLE = """
@@ -114,7 +117,7 @@ def html(comparison: Comparison) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>aitest compare: {escape(base)} vs {escape(', '.join(c['name'] for c in doc['candidates']))}</title>",
-        f"<style>{STYLE}</style></head><body>",
+        f"<style>{STYLE}{TRAJECTORY_STYLE}</style></head><body>",
         f'<h1 class="{"pass" if passed else "fail"}" id="verdict">{escape(verdict_line(comparison))}</h1>',
     ]
     out += [f"<p>{escape(note)}</p>" for note in doc["notes"]]
@@ -135,7 +138,7 @@ def html(comparison: Comparison) -> str:
         "<h2>Model selection</h2>",
         _selection_table(doc),
         "<h2>Cases</h2>",
-        _cases_table(doc),
+        _cases_table(doc, ordered_cases(comparison)),
         "</body></html>",
     ]
     return "\n".join(out) + "\n"
@@ -182,19 +185,41 @@ def _selection_table(doc: dict[str, Any]) -> str:
     return "".join(rows) + "</table>"
 
 
-def _cases_table(doc: dict[str, Any]) -> str:
+def _cases_table(doc: dict[str, Any], cases: list[CaseComparison]) -> str:
+    """Every case with both outputs and their diff; a conversation also with both trajectories and the diff of
+    their calls. ``cases`` are the comparisons behind ``doc["cases"]``, in the same order."""
     rows = ['<table id="cases"><tr><th>verdict</th><th>case</th><th>baseline output</th>'
             "<th>candidate output</th><th>diff</th></tr>"]  # fmt: skip
-    for c in doc["cases"]:
+    for c, found in zip(doc["cases"], cases, strict=True):
         b, k = c["baseline"], c["candidate"]
         head = f"{escape(b['name'])}: {escape(b['outcome'])}"
         tail = f"{escape(k['name'])}: {escape(k['outcome'])}"
+        before, after, diff = _conversation(found)
         rows.append(
             f'<tr class="case {c["verdict"]}"><td class="verdict">{c["verdict"]}</td>'
             f"<td>{escape(c['feature'])}::{escape(c['id'])}{' (critical)' if c['critical'] else ''}</td>"
-            f"<td><small>{head}</small><pre>{escape(_text(b['output']))}</pre></td>"
+            f"<td><small>{head}</small><pre>{escape(_text(b['output']))}</pre>{before}</td>"
             f"<td><small>{tail}</small><pre>{escape(_text(k['output']))}</pre>"
-            f"{'<small>' + escape(k['reason']) + '</small>' if k['reason'] else ''}</td>"
-            f"<td>{_diff(b['output'], k['output'])}</td></tr>"
+            f"{'<small>' + escape(k['reason']) + '</small>' if k['reason'] else ''}{after}</td>"
+            f"<td>{diff}{_labelled(diff, _diff(b['output'], k['output']))}</td></tr>"
         )
     return "".join(rows) + "</table>"
+
+
+def _conversation(found: CaseComparison) -> tuple[str, str, str]:
+    """Both trajectories and the diff of their calls, as HTML; empty when neither side has a trajectory."""
+    before, after = first_trajectory(found.baseline), first_trajectory(found.other)
+    if before is None and after is None:
+        return "", "", ""
+    calls_before, calls_after = first_calls(found.baseline) or [], first_calls(found.other) or []
+    shown = [
+        trajectory_html(t, other, side=side) if t is not None else f'<p class="trajectory {side}">(no trajectory)</p>'
+        for t, other, side in ((before, calls_after, "baseline"), (after, calls_before, "candidate"))
+    ]
+    changed = f'<p class="calls-changed">{escape(found.calls_reason)}</p>' if found.calls_changed else ""
+    return shown[0], shown[1], changed + calls_diff_html(calls_before, calls_after)
+
+
+def _labelled(calls: str, reply: str) -> str:
+    """The diff of the outputs, named as the final reply's when the diff of the calls comes before it."""
+    return f"<small>final reply</small>{reply}" if calls and reply else reply

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
+from aitest.compare.calls import first_calls
 from aitest.compare.engine import CaseComparison, Comparison, FeatureComparison, SideStats
 from aitest.util.text import cut, first_line
 
@@ -22,13 +23,17 @@ def _side(name: str, case: dict[str, Any] | None) -> dict[str, Any]:
     if case is None:
         return {"name": name, "outcome": "absent", "output": None, "latency_ms": None, "reason": "not in this side"}
     runs = case.get("runs") or []
-    return {
+    side: dict[str, Any] = {
         "name": name,
         "outcome": case["outcome"],
         "output": runs[0]["output"] if runs else None,
         "latency_ms": runs[0]["latency_ms"] if runs else None,
         "reason": case.get("reason", ""),
     }
+    calls = first_calls(case)
+    if calls is not None:  # a conversation: the first run's tool calls
+        side["tool_calls"] = [{"name": call.name, "arguments": call.arguments} for call in calls]
+    return side
 
 
 def _stats(stats: SideStats) -> dict[str, Any]:
@@ -83,6 +88,8 @@ def compare_document(comparison: Comparison) -> dict[str, Any]:
                 "critical": c.critical,
                 "broken_critical": c.broken_critical,
                 "agreement": c.agreement,
+                "calls_changed": c.calls_changed,
+                "calls_reason": c.calls_reason,
                 "baseline": _side(base.name, c.baseline),
                 "candidate": _side(c.candidate, c.other),
             }
@@ -108,8 +115,11 @@ def _size(size: int | None) -> str:
 
 
 def _why(case: CaseComparison) -> str:
-    other = case.other or {}
-    return cut(first_line(other.get("reason", "") or "no reason recorded"), 120)
+    """Why the case did not pass on the candidate: its first failing check, and its tool calls if they changed."""
+    reason = first_line((case.other or {}).get("reason", "") or "")
+    if case.calls_changed:
+        reason = f"{reason}; {case.calls_reason}" if reason else case.calls_reason
+    return cut(reason or "no reason recorded", 120)
 
 
 def verdict_line(comparison: Comparison) -> str:
@@ -211,6 +221,16 @@ def compare_schema() -> dict[str, Any]:
             "output": {"description": "the first run's output"},
             "latency_ms": number,
             "reason": {"type": "string"},
+            "tool_calls": {
+                "type": "array",
+                "description": "the first run's tool calls, in order (a conversation only)",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "arguments": {"type": "object"}},
+                    "required": ["name", "arguments"],
+                    "additionalProperties": False,
+                },
+            },
         },
         "required": ["name", "outcome", "output", "latency_ms", "reason"],
         "additionalProperties": False,
@@ -306,6 +326,11 @@ def compare_schema() -> dict[str, Any]:
                         "critical": {"type": "boolean"},
                         "broken_critical": {"type": "array", "items": {"type": "string"}},
                         "agreement": number,
+                        "calls_changed": {
+                            "type": "boolean",
+                            "description": "the first runs made different tool calls (a changed call regresses)",
+                        },
+                        "calls_reason": {"type": "string", "description": "how the tool calls changed, one line"},
                         "baseline": side_case,
                         "candidate": side_case,
                     },
@@ -316,6 +341,8 @@ def compare_schema() -> dict[str, Any]:
                         "critical",
                         "broken_critical",
                         "agreement",
+                        "calls_changed",
+                        "calls_reason",
                         "baseline",
                         "candidate",
                     ],

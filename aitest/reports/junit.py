@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from aitest.result import CaseResult
+from aitest.trajectory import all_calls
 
 
 def junit_properties(result: CaseResult) -> list[tuple[str, str]]:
@@ -30,6 +31,10 @@ def junit_properties(result: CaseResult) -> list[tuple[str, str]]:
         props.append(("aitest.completion_tokens", str(sum(tokens))))
     if not result.runs:
         return props
+    if result.runs[0].trajectory:
+        calls = all_calls(result.runs[0].trajectory)
+        props.append(("aitest.steps", str(len(result.runs[0].trajectory))))
+        props.append(("aitest.tool_calls", ", ".join(c.label() for c in calls) or "(none)"))
     seen: Counter[str] = Counter()
     for position, verdict in enumerate(result.runs[0].checks):
         seen[verdict.label] += 1

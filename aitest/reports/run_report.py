@@ -107,6 +107,38 @@ PROPERTY = {
 }
 
 
+_CALL = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "arguments": {"type": "object"}},
+    "required": ["id", "name", "arguments"],
+    "additionalProperties": False,
+}
+_STEP = {
+    "type": "object",
+    "description": "one model turn: its reply, the tool calls it made and the results fed back to them",
+    "properties": {
+        "text": {"type": "string"},
+        "calls": {"type": "array", "items": _CALL},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "call_id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "content": {"type": "string"},
+                },
+                "required": ["call_id", "name", "content"],
+                "additionalProperties": False,
+            },
+        },
+        "finish_reason": {"type": ["string", "null"], "description": "stop, length or tool_calls, where recorded"},
+    },
+    "required": ["text", "calls", "results", "finish_reason"],
+    "additionalProperties": False,
+}
+
+
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of the run report (docs/report.schema.json)."""
     nullable_int = {"type": ["integer", "null"], "minimum": 0}
@@ -149,6 +181,7 @@ def report_schema() -> dict[str, Any]:
             },
             "problem": {"type": "string", "description": "why no check could run (e.g. not JSON)"},
             "checks": {"type": "array", "items": check},
+            "trajectory": {"type": "array", "items": _STEP, "description": "a conversation's model steps"},
         },
         "required": ["run", "passed", "output", "latency_ms", "model_calls", "tokens", "problem", "checks"],
         "additionalProperties": False,

@@ -14,10 +14,11 @@ from typing import Any
 from aitest.checks.base import CheckSetup
 from aitest.checks.path import PathSyntaxError, parse_path
 from aitest.checks.registry import all_checks
-from aitest.errors import Location, SpecError
+from aitest.errors import Location, NotASpec, SpecError
 from aitest.spec.case_vars import data_var_problems, template_problems
+from aitest.spec.chat import ToolsBuilder, own_turn_problems, turn_var_problems, turns
 from aitest.spec.datafile import read_cases
-from aitest.spec.model import Case, Determinism, Expectation, Property, Spec, Target
+from aitest.spec.model import Case, Determinism, Expectation, Property, Spec, Target, Tools
 from aitest.spec.pitfalls import boolean_warnings
 from aitest.spec.problems import Problems
 from aitest.spec.properties import PropertyBuilder
@@ -59,6 +60,8 @@ def load_spec(
     except Unreadable as why:
         raise SpecError(f"the file {why}", location=Location(name, 1, 1)) from None
     data, positions = load_yaml(text, name)
+    if is_tools_list(data):
+        raise NotASpec(f"{name} is a list of tool definitions, not a spec", location=Location(name, 1, 1))
     normalize_promptfoo(data, positions)
     problems = Problems(name)
     for broken, error in validate_structure(data, positions):
@@ -85,13 +88,29 @@ def load_spec(
     return spec
 
 
+def is_tools_list(data: Any) -> bool:
+    """A YAML list of OpenAI function definitions: a `tools:` file kept beside the specs (`tools/orders.yaml`)."""
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(t, dict) and ("function" in t or {"name", "parameters"} <= set(t)) for t in data)
+    )
+
+
 def normalize_promptfoo(data: Any, positions: Positions) -> None:
-    """Accept promptfoo's `{type: contains, value: x}` check form as `{contains: x}`."""
+    """Accept promptfoo's `{type: contains, value: x}` check form as `{contains: x}`, and a check with no
+    value written as its bare name (`- no_tool_calls`) as `{no_tool_calls: null}`."""
     if not isinstance(data, dict):
         return
     known = all_checks()
     for base, items in check_lists(data):
         for i, item in enumerate(items):
+            if isinstance(item, str) and item in known:
+                items[i] = {item: None}
+                here = (*base, i)
+                named = (*here, item)
+                positions.keys[named] = positions.values[named] = positions.values[here]
+                continue
             kind = item.get("type") if isinstance(item, dict) else None
             if isinstance(kind, str) and kind in known and not any(k in known for k in item):
                 del item["type"]
@@ -110,8 +129,11 @@ def build_check(
     *,
     rootdir: Path | None = None,
     target_packages: tuple[str, ...] = (),
+    tools: Tools | None = None,
 ) -> Expectation:
-    """A validated check mapping -> a prepared Expectation (regexes compiled, schemas loaded, functions imported)."""
+    """A validated check mapping -> a prepared Expectation (regexes compiled, schemas loaded, functions imported).
+
+    ``tools`` are the spec's: tool checks must name declared tools."""
     name = check_name(item, path, positions)
     json_path = None
     if "path" in item:
@@ -120,7 +142,8 @@ def build_check(
         except PathSyntaxError as exc:
             raise SpecError(str(exc), location=positions.of((*path, "path"))) from None
     options = {k: v for k, v in item.items() if k not in (name, "path", "critical")}
-    setup = CheckSetup(spec_dir, positions.of((*path, name)), rootdir, target_packages)
+    declared = {t["function"]["name"]: t for t in tools.definitions} if tools and tools.definitions else None
+    setup = CheckSetup(spec_dir, positions.of((*path, name)), rootdir, target_packages, declared)
     check = all_checks()[name](item[name], options, setup)
     return Expectation(name, check, json_path, positions.of(path), bool(item.get("critical", False)))
 
@@ -149,15 +172,22 @@ class _Builder:
         self.rootdir, self.lines, self.target_packages = rootdir, lines, target_packages
         self.check_model, self.check_feature = check_model, check_feature
         self.spec_dir = file.parent
+        self.tools: Tools | None = None
 
     def spec(self) -> Spec | None:
         """Every section in turn; the Spec when none of them found a problem."""
         d = self.data
         self.feature()
         target = self.target()
-        expect = self.checks(("expect",))
+        messages = turns(d.get("messages"), ("messages",), self.pos, self.problems.add)
+        self.tools = self.tool_section(target)
+        expect = self.checks(("expect",)) + self.implicit_checks()
         cases = self.cases(target)
         self.template(cases)
+        if messages is not None:
+            at = [(m, self.pos.of(("messages", i))) for i, m in enumerate(messages)]
+            for error in turn_var_problems(at, cases):
+                self.problems.add(error)
         params = self.params()
         determinism = self.determinism(("determinism",))
         self.model(target)
@@ -182,7 +212,42 @@ class _Builder:
             gate=dict(d.get("gate", {})),
             properties=properties,
             warnings=self.problems.shown_warnings(),
+            messages=messages,
+            tools=self.tools,
         )
+
+    def tool_section(self, target: Target | None) -> Tools | None:
+        """`tools:` with `tool_choice`, `tool_results` and `max_steps`; None when the spec declares no tools."""
+        d = self.data
+        if "tools" not in d:
+            for key in ("tool_choice", "tool_results"):
+                if key in d:
+                    self.problems.add(
+                        SpecError(
+                            f"{key} needs tools: declare the tools the model may call",
+                            location=self.pos.of((key,), key=True),
+                            hint="tools: a file of OpenAI function definitions, or an inline list",
+                        )
+                    )
+            return Tools(
+                max_steps=d.get("max_steps", Tools().max_steps), max_steps_location=self.pos.of(("max_steps",))
+            )
+        if self.problems.blocked(("tools",)):
+            return None
+        builder = ToolsBuilder(d, self.pos, self.spec_dir, self.rootdir, lambda p: display_path(p, self.rootdir))
+        with self.problems.collecting(("tools",)):
+            definitions = builder.definitions()
+            return builder.tools(definitions, self.target_packages, is_target=target is not None, add=self.problems.add)
+        return None
+
+    def implicit_checks(self) -> tuple[Expectation, ...]:
+        """`valid_tool_calls`, added to every spec with tools (critical in comparisons) unless it lists it."""
+        if self.tools is None or not self.tools.definitions or "valid_tool_calls" in _names(self.data.get("expect")):
+            return ()
+        where = self.pos.of(("tools",), key=True)
+        declared = {t["function"]["name"]: t for t in self.tools.definitions}
+        check = all_checks()["valid_tool_calls"](None, {}, CheckSetup(self.spec_dir, where, self.rootdir, (), declared))
+        return (Expectation("valid_tool_calls", check, None, where, critical=True),)
 
     def feature(self) -> None:
         if self.check_feature is not None and not self.problems.blocked(("feature",)):
@@ -192,12 +257,15 @@ class _Builder:
     def target(self) -> Target | None:
         """The imported target; None for a prompt spec, or when it cannot be imported (the error is recorded)."""
         d = self.data
-        if ("prompt" in d) == ("target" in d):
+        given = [k for k in ("prompt", "messages", "target") if k in d]
+        if len(given) != 1:
+            both = f", not {' and '.join(given)} together" if given else ""
             self.problems.add(
                 SpecError(
-                    "a spec needs exactly one of 'prompt' and 'target'" + (", not both" if "prompt" in d else ""),
-                    location=self.pos.of(("target",) if "target" in d else (), key=True),
-                    hint="prompt: a template sent to the model; target: module.path:function of your feature's code",
+                    f"a spec needs exactly one of 'prompt', 'messages' and 'target'{both}",
+                    location=self.pos.of((given[-1],) if given else (), key=True),
+                    hint="prompt: a template sent to the model; messages: a chat; "
+                    "target: module.path:function of your feature's code",
                 ),
                 ("prompt",),
             )
@@ -226,8 +294,11 @@ class _Builder:
             return None
         expect = self.checks((*base, "expect"))
         determinism = self.determinism((*base, "determinism"))
+        messages = turns(raw.get("messages"), (*base, "messages"), self.pos, self.problems.add)
         if self.problems.blocked((*base, "id")) or self.problems.blocked((*base, "vars")):
             return None
+        for error in own_turn_problems(messages, (*base, "messages"), self.pos, raw.get("vars") or {}):
+            self.problems.add(error)
         variables = dict(raw.get("vars", {}))
         if target is not None:
             with self.problems.collecting((*base, "vars")):
@@ -242,6 +313,7 @@ class _Builder:
             critical=bool(raw.get("critical", False)),
             xfail=raw.get("xfail", "") if isinstance(raw.get("xfail"), str) else "",
             skip=raw.get("skip", "") if isinstance(raw.get("skip"), str) else "",
+            messages=messages,
         )
 
     def data_cases(self, target: Target | None) -> list[Case]:
@@ -359,7 +431,7 @@ class _Builder:
                 built.append(
                     build_check(
                         item, (*path, i), self.pos, self.spec_dir, rootdir=self.rootdir,
-                        target_packages=self.target_packages,
+                        target_packages=self.target_packages, tools=self.tools,
                     )
                 )  # fmt: skip
         return tuple(built)
@@ -384,7 +456,7 @@ class _Builder:
         """The model profile of a spec that calls a model (a prompt, or a target taking `model`)."""
         if self.check_model is None or self.problems.blocked(("model",)):
             return
-        if "prompt" in self.data or (target is not None and target.wants_model):
+        if "target" not in self.data or (target is not None and (target.wants_model or target.wants_openai)):
             given = self.data.get("model")
             with self.problems.collecting(("model",)):
                 self.check_model(
@@ -399,3 +471,8 @@ class _Builder:
             except (KeyError, IndexError, TypeError):
                 return None
         return node
+
+
+def _names(items: Any) -> set[str]:
+    """The keys of the mappings of a check list (the check names it uses, among other keys)."""
+    return {k for item in items if isinstance(item, dict) for k in item} if isinstance(items, list) else set()

@@ -46,6 +46,35 @@ class Target:
     function: Callable[..., Any]
     wants_model: bool
     location: Location
+    wants_openai: bool = False  # it takes an OpenAI-SDK-shaped client as `openai`
+
+
+@dataclass(frozen=True)
+class ToolSource:
+    """What a tool returns when the model calls it in a prompt or messages spec (`tool_results:`): a fixed
+    value, or a function of the call's arguments (``function``, written as ``text``)."""
+
+    name: str
+    location: Location
+    value: Any = None
+    function: Callable[..., Any] | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Tools:
+    """A spec's tools: the OpenAI function definitions, how the model may choose, what calls return, and
+    how many model turns a case may take."""
+
+    definitions: tuple[dict[str, Any], ...] = ()
+    choice: Any = None  # None (the provider's default: auto) | auto | required | none | a tool's name
+    results: dict[str, ToolSource] = field(default_factory=dict)
+    max_steps: int = 4
+    max_steps_location: Location | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(str(t["function"]["name"]) for t in self.definitions)
 
 
 @dataclass(frozen=True)
@@ -59,6 +88,7 @@ class Case:
     critical: bool = False  # aitest compare refuses a swap that makes it fail
     xfail: str = ""  # the reason the case is expected to fail (strict: passing fails it); "" when not
     skip: str = ""  # the reason the case is not run; "" when it runs
+    messages: tuple[dict[str, Any], ...] | None = None  # the conversation so far, replacing the spec's turns
 
 
 @dataclass(frozen=True)
@@ -129,6 +159,8 @@ class Spec:
     gate: dict[str, Any] = field(default_factory=dict)  # aitest compare's limits for this feature
     properties: tuple[Property, ...] = ()
     warnings: tuple[SpecWarning, ...] = ()  # what loads, but likely is not what the author meant
+    messages: tuple[dict[str, Any], ...] | None = None  # a chat (OpenAI form, {{ vars }} in contents)
+    tools: Tools | None = None  # `tools:` and what goes with them; None when the spec declares none
 
     @cached_property
     def check_names(self) -> frozenset[str]:
@@ -138,8 +170,30 @@ class Spec:
 
     @property
     def needs_model(self) -> bool:
-        """A prompt spec, or a target that takes the model client."""
-        return self.prompt is not None or (self.target is not None and self.target.wants_model)
+        """A prompt or messages spec, or a target that takes the model client (or the OpenAI-shaped one)."""
+        if self.target is not None:
+            return self.target.wants_model or self.target.wants_openai
+        return True
+
+    @property
+    def is_chat(self) -> bool:
+        """A messages spec, or a prompt spec with tools: run as a conversation (aitest.conversation)."""
+        if self.target is not None:
+            return False
+        return self.messages is not None or bool(self.tools is not None and self.tools.definitions)
+
+    @property
+    def max_steps(self) -> int:
+        return self.tools.max_steps if self.tools is not None else Tools().max_steps
+
+    def turns_for(self, case: Case) -> tuple[dict[str, Any], ...]:
+        """The conversation a case starts from: the spec's turns, or the spec's system turns followed by the
+        case's own messages; a prompt spec with tools sends its prompt as the one user turn."""
+        if self.messages is None:
+            return ({"role": "user", "content": self.prompt or ""},)
+        if case.messages is None:
+            return self.messages
+        return tuple(m for m in self.messages if m.get("role") == "system") + case.messages
 
     @cached_property
     def reference_texts(self) -> frozenset[str]:

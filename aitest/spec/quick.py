@@ -115,3 +115,36 @@ def _object_valid(key: str, rule: Any, schema: dict[str, Any], value: dict[str, 
         known = schema.get("properties", {})
         return all(quick_valid(rule, v, root) for k, v in value.items() if k not in known)
     return rule is True
+
+
+_TYPES = {"object", "string", "integer", "number", "boolean", "array", "null"}
+_TEXT_KEYS = {"description", "title", "format"}
+
+
+def plain_schema(schema: Any, depth: int = 0) -> bool:
+    """True for a schema made only of the keywords tool definitions use, each with a value of the right
+    kind (so that it is a valid JSON Schema); False means "not sure": jsonschema then checks it."""
+    if not isinstance(schema, dict) or depth > 20:
+        return False
+    for key, value in schema.items():
+        if key == "type":
+            ok = value in _TYPES or (isinstance(value, list) and bool(value) and all(v in _TYPES for v in value))
+        elif key in _TEXT_KEYS:
+            ok = isinstance(value, str)
+        elif key == "properties":
+            ok = isinstance(value, dict) and all(plain_schema(v, depth + 1) for v in value.values())
+        elif key in ("items", "additionalProperties"):
+            ok = isinstance(value, bool) or plain_schema(value, depth + 1)
+        elif key == "required":
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value) and len(set(value)) == len(value)
+        elif key == "enum":
+            ok = isinstance(value, list) and bool(value)
+        elif key in ("minimum", "maximum"):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif key in ("minLength", "maxLength", "minItems", "maxItems"):
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True

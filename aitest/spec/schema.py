@@ -153,6 +153,15 @@ def _promptfoo_form() -> dict[str, Any]:
     }
 
 
+def _bare_names() -> dict[str, Any]:
+    """A check that takes no value, written as its bare name: `- no_tool_calls`."""
+    from aitest.spec.quick import quick_valid
+
+    every = sorted(all_checks().items())
+    names = [n for n, c in every if quick_valid(c.value_schema, None, {}) and not quick_valid(c.value_schema, "x", {})]
+    return {"enum": names, "description": "a check that needs no value, by its name alone"}
+
+
 def _cases_from(expect: dict[str, Any]) -> dict[str, Any]:
     return {
         "description": "more cases, one per row of a data file relative to this spec: .csv (with a header "
@@ -172,10 +181,73 @@ def _cases_from(expect: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def spec_schema(*, checks: dict[str, Any] | None = None, variations: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The whole spec format. ``checks`` and ``variations`` replace the schema of one check item and of one
-    variation (structural validation checks those one by one, with messages of their own)."""
-    check = checks if checks is not None else {"anyOf": [*check_schemas().values(), _promptfoo_form()]}
+def turn_schema() -> dict[str, Any]:
+    """One turn of a chat: `{role: content}` or the OpenAI form."""
+    from aitest.spec.chat import ROLES
+
+    short = [
+        {"type": "object", "properties": {r: {"type": "string"}}, "required": [r], "additionalProperties": False}
+        for r in ROLES
+    ]
+    openai_form = {
+        "type": "object",
+        "properties": {
+            "role": {"enum": list(ROLES)},
+            "content": {"type": ["string", "null"]},
+            "tool_calls": {"type": "array", "items": {"type": "object"}},
+            "tool_call_id": {"type": "string"},
+            "name": {"type": "string"},
+        },
+        "required": ["role"],
+        "additionalProperties": False,
+    }
+    return {"anyOf": [*short, openai_form], "description": "a turn: '- user: text' or {role, content, tool_calls}"}
+
+
+def _chat_keys(turn: dict[str, Any]) -> dict[str, Any]:
+    """The top-level keys of a chat spec: messages, tools and how they are used."""
+    return {
+        "messages": {
+            "type": "array",
+            "items": turn,
+            "minItems": 1,
+            "description": "a chat sent to the model; {{ name }} in any content is replaced by the case's vars",
+        },
+        "tools": {
+            "description": "tools the model may call: a YAML or JSON file of OpenAI function definitions, or a list",
+            "type": ["string", "array"],
+            "minLength": 1,
+            "items": {"type": "object"},
+        },
+        "tool_choice": {
+            "type": "string",
+            "minLength": 1,
+            "description": "auto (default) | required | none | the name of a tool the model must call",
+        },
+        "tool_results": {
+            "type": "object",
+            "description": "tool name -> what it returns when called: a value, or {python: module:function} "
+            "called with the call's arguments",
+        },
+        "max_steps": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 50,
+            "description": "model turns per case: a tool call is answered, then the model again (default 4)",
+        },
+    }
+
+
+def spec_schema(
+    *,
+    checks: dict[str, Any] | None = None,
+    variations: dict[str, Any] | None = None,
+    turns: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The whole spec format. ``checks``, ``variations`` and ``turns`` replace the schema of one check item,
+    one variation and one turn (structural validation checks those one by one, with messages of their own)."""
+    check = checks if checks is not None else {"anyOf": [*check_schemas().values(), _promptfoo_form(), _bare_names()]}
+    turn = turns if turns is not None else turn_schema()
     variation = variations if variations is not None else variation_schema()
     expect = {"type": "array", "items": {"$ref": "#/$defs/check"}, "description": "checks that must hold of the output"}
     case = {
@@ -196,6 +268,12 @@ def spec_schema(*, checks: dict[str, Any] | None = None, variations: dict[str, A
                 "description": "why the case is expected to fail; strict: if it passes, it fails",
             },
             "skip": {"type": "string", "minLength": 1, "description": "why the case is not run"},
+            "messages": {
+                "type": "array",
+                "items": turn,
+                "minItems": 1,
+                "description": "the conversation so far: replaces the spec's turns, keeps its system turn",
+            },
         },
         "required": ["id"],
         "additionalProperties": False,
@@ -216,6 +294,7 @@ def spec_schema(*, checks: dict[str, Any] | None = None, variations: dict[str, A
                 "pattern": "^[A-Za-z_][\\w.]*:[A-Za-z_]\\w*$",
                 "description": "module.path:function",
             },
+            **_chat_keys(turn),
             "output": {"enum": ["text", "json"], "description": "json: parse the output before checking"},
             "expect": expect,
             "determinism": DETERMINISM,

@@ -11,6 +11,8 @@ from aitest.spec.model import Target
 from aitest.util.own_code import import_own_callable, parameters
 from aitest.util.text import did_you_mean
 
+CLIENTS = ("model", "openai")  # parameters aitest fills itself: the model client, the OpenAI-shaped one
+
 
 def resolve_target(text: str, location: Location, rootdir: Path, packages: tuple[str, ...] = ()) -> Target:
     """Import the target from the project (the rootdir is importable); SpecError when it cannot be.
@@ -19,7 +21,8 @@ def resolve_target(text: str, location: Location, rootdir: Path, packages: tuple
     (`[tool.aitest] target_packages`): a YAML file must never be able to call `os:system`.
     """
     function = import_own_callable(text, location, rootdir, packages, what="target")
-    return Target(text, function, "model" in parameters(function), location)
+    names = parameters(function)
+    return Target(text, function, "model" in names, location, wants_openai="openai" in names)
 
 
 def check_vars(target: Target, variables: dict[str, Any], location: Location) -> None:
@@ -27,7 +30,9 @@ def check_vars(target: Target, variables: dict[str, Any], location: Location) ->
     params = parameters(target.function)
     if not params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
-    accepted = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n != "model"]
+    accepted = [
+        n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in CLIENTS
+    ]
     for name in variables:
         if name not in accepted:
             raise SpecError(

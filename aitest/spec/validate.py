@@ -37,7 +37,7 @@ _PATTERN_HINTS = {
 @cache
 def _structure_schema() -> dict[str, Any]:
     """The spec format with each check item only required to be a mapping (checks are validated one by one)."""
-    return spec_schema(checks={"type": "object"}, variations={})
+    return spec_schema(checks={"type": "object"}, variations={}, turns={})
 
 
 @cache

@@ -7,15 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from aitest.errors import ModelError
+from aitest.models.response import ToolCall
+
 if TYPE_CHECKING:
     from aitest.models.profile import Profile
 
 
 @dataclass(frozen=True)
 class Completion:
+    """A provider's answer. ``tool_calls`` carry the provider's own ids: the model client renumbers them."""
+
     text: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: str | None = None
 
 
 class Provider(ABC):
@@ -40,6 +47,17 @@ class Provider(ABC):
 
     @abstractmethod
     def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion: ...
+
+    def respond(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], tool_choice: Any, params: dict[str, Any]
+    ) -> Completion:
+        """A chat whose answer may be tool calls. ``tools`` are OpenAI function definitions (``{type:
+        function, function: {name, description, parameters}}``); ``tool_choice`` is auto, required, none
+        or ``{type: function, function: {name}}``. Messages may hold assistant ``tool_calls`` and ``tool``
+        turns, in the OpenAI form."""
+        if not tools:
+            return self.chat(messages, params)
+        raise ModelError(f"the {self.name} provider cannot call tools")
 
     @classmethod
     def size(cls, profile: Profile, rootdir: Path) -> int | None:

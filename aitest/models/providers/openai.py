@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aitest.errors import Location, ModelError
 from aitest.models.params import SAMPLING
 from aitest.models.providers.base import Completion, Provider
+from aitest.models.providers.openai_wire import MalformedToolCall, read_completion
 from aitest.models.providers.registry import register
 
 if TYPE_CHECKING:
@@ -94,6 +95,17 @@ class OpenAIProvider(Provider):
 
     def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion:
         return self._call("/chat/completions", {"model": self.model, "messages": messages}, params)
+
+    def respond(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], tool_choice: Any, params: dict[str, Any]
+    ) -> Completion:
+        """A chat that offers ``tools``; ``tool_choice`` is sent as it is, and left out when None (or no tools)."""
+        body: dict[str, Any] = {"model": self.model, "messages": messages}
+        if tools:
+            body["tools"] = tools
+            if tool_choice is not None:
+                body["tool_choice"] = tool_choice
+        return self._call("/chat/completions", body, params)
 
     def _call(self, path: str, body: dict[str, Any], params: dict[str, Any]) -> Completion:
         try:
@@ -209,11 +221,9 @@ class OpenAIProvider(Provider):
 
     def _completion(self, url: str, response: httpx.Response) -> Completion:
         try:
-            data = response.json()
-            choice = data["choices"][0]
-            text = choice["message"]["content"] if "message" in choice else choice["text"]
-            usage = data.get("usage") or {}
-            return Completion(self._mask(text or ""), usage.get("prompt_tokens"), usage.get("completion_tokens"))
+            return read_completion(response.json(), self._mask)
+        except MalformedToolCall as bad:
+            raise self._error(f"{self._at(url)} returned {bad}", "the server returned malformed tool_calls") from None
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             what = f"a response that is not an OpenAI-compatible completion: {self._snippet(response.text)}"
             raise self._error(f"{self._at(url)} returned {what}", "is base_url the server's /v1 root?") from None

@@ -30,7 +30,7 @@ def register(cls: type[Provider]) -> type[Provider]:
 
 def provider_types() -> dict[str, type[Provider]]:
     """Every known provider: the built-in ones (imported on first use) and any registered."""
-    if not all(name in _REGISTRY for name in _BUILT_IN):
+    if list(_REGISTRY)[: len(_BUILT_IN)] != list(_BUILT_IN):
         for name, path in _BUILT_IN.items():
             module, _, cls_name = path.partition(":")
             _REGISTRY.setdefault(name, getattr(importlib.import_module(module), cls_name))

@@ -1,0 +1,83 @@
+"""The tool loop of prompt and messages specs: model -> tool calls -> tool results -> model, up to max_steps.
+
+Every step goes through the model client, so it is recorded and replayed as an entry of its own, and
+the client keeps the trajectory (each step's calls and the results fed back) for the checks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aitest.errors import TargetError
+from aitest.spec.template import render
+
+if TYPE_CHECKING:
+    from aitest.models.client import ModelClient
+    from aitest.models.response import ToolCall
+    from aitest.spec.model import Tools
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How a conversation ended: the final reply, and whether the model still called tools at its last turn."""
+
+    text: str
+    exceeded: bool = False
+
+
+def converse(
+    client: ModelClient, turns: tuple[dict[str, Any], ...], tools: Tools | None, variables: dict[str, Any]
+) -> Ended:
+    """Run a case's conversation. A forced ``tool_choice`` (required, or a tool's name) holds for the first
+    step only, as the OpenAI Agents SDK resets it, so that a loop can end with a reply."""
+    history = [_rendered(turn, variables) for turn in turns]
+    definitions = list(tools.definitions) if tools is not None and tools.definitions else None  # one list: see respond
+    max_steps = tools.max_steps if tools is not None else 1
+    choice = tools.choice if tools is not None else None
+    text = ""
+    for step in range(max_steps):
+        response = client.respond(history, tools=definitions, tool_choice=choice if step == 0 else _later(choice))
+        text = response.text
+        if not response.tool_calls:
+            return Ended(text)
+        if step == max_steps - 1:
+            # a single turn (max_steps: 1) tests which calls the model makes: they are judged, not answered
+            return Ended(text, exceeded=max_steps > 1)
+        history.append(response.message())
+        for call in response.tool_calls:
+            assert tools is not None  # calls come only when tools were offered
+            history.append({"role": "tool", "tool_call_id": call.id, "content": result_of(call, tools)})
+    return Ended(text)  # not reached: every turn returns or goes on
+
+
+def _later(choice: Any) -> Any:
+    return "auto" if choice not in (None, "auto", "none") else choice
+
+
+def _rendered(turn: dict[str, Any], variables: dict[str, Any]) -> dict[str, Any]:
+    content = turn.get("content")
+    return {**turn, "content": render(content, variables)} if isinstance(content, str) else dict(turn)
+
+
+def result_of(call: ToolCall, tools: Tools) -> str:
+    """What the spec's `tool_results` return for a call, as the text of a tool turn. A tool that is not
+    declared, or has no result in the spec, answers with an error the model can read."""
+    if call.name not in tools.names:
+        return json.dumps({"error": f"unknown tool '{call.name}'"})
+    source = tools.results.get(call.name)
+    if source is None:
+        return json.dumps({"error": f"no result for tool '{call.name}' (the spec's tool_results has none)"})
+    value = source.value
+    if source.function is not None:
+        try:
+            value = source.function(**call.arguments)
+        except Exception as exc:
+            raise TargetError(
+                f"tool_results of '{call.name}' ({source.text}) raised {type(exc).__name__}: {exc} "
+                f"(called with {call.label()})",
+                original=exc,
+                location=source.location,
+            ) from exc
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
