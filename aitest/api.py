@@ -12,7 +12,8 @@ from aitest.checks.base import CaseInfo, ModelCaller, ModelLookup
 from aitest.errors import AitestError, ModelError, SpecErrors
 from aitest.failure import describe_run
 from aitest.run import evaluate
-from aitest.spec.loader import build_check, normalize_promptfoo
+from aitest.spec.forms import normalize_promptfoo
+from aitest.spec.loader import build_check
 from aitest.spec.validate import validate_check_item
 from aitest.spec.yaml_loader import Positions
 from aitest.util.text import plural

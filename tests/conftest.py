@@ -33,13 +33,17 @@ ALIAS_BOMB = "".join(
 )
 
 
-# a sitecustomize.py for subprocess runs: no model packages can be imported, and no socket can connect
-SANDBOX = """
-import builtins, socket, sys
+def sandbox(*blocked: str) -> str:
+    """A sitecustomize.py for subprocess runs: ``blocked`` packages cannot be imported, and no socket connects."""
+    return f"BLOCKED = {blocked!r}\n" + _SANDBOX
+
+
+_SANDBOX = """
+import socket, sys
 
 class _Blocked:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("llama_cpp", "torch", "sentence_transformers", "httpx"):
+        if name.split(".")[0] in BLOCKED:
             raise ImportError(f"{name} is blocked in this test")
         return None
 
@@ -52,6 +56,8 @@ socket.socket.connect = _no_network
 socket.socket.connect_ex = _no_network
 socket.create_connection = _no_network
 """
+# the usual sandbox: no model package, no HTTP client, no network
+SANDBOX = sandbox("llama_cpp", "torch", "sentence_transformers", "httpx")
 
 
 def copy_examples(project: Project) -> None:

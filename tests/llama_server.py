@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -103,11 +103,14 @@ class FakeServer:
     responses: list[tuple[int, str, dict[str, str]]] = field(default_factory=lambda: [(200, completion_body(), {})])
     delay: float = 0.0
     requests: list[Received] = field(default_factory=list)
+    script: Callable[[Any], tuple[int, str, dict[str, str]]] | None = None  # an answer made from the request body
 
     def respond(self, *responses: tuple[int, str, dict[str, str]]) -> None:
         self.responses = list(responses)
 
-    def next_response(self) -> tuple[int, str, dict[str, str]]:
+    def next_response(self, body: Any = None) -> tuple[int, str, dict[str, str]]:
+        if self.script is not None:
+            return self.script(body)
         return self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
 
 
@@ -120,7 +123,7 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = raw.decode(errors="replace")
             fake.requests.append(Received(self.path, dict(self.headers), body))
-            status, text, headers = fake.next_response()
+            status, text, headers = fake.next_response(body)
             time.sleep(fake.delay)
             try:
                 self.send_response(status)

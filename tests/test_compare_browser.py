@@ -101,6 +101,9 @@ def test_the_committed_sample_of_the_two_built_in_models_renders(tmp_path: Path)
         verdict = page.inner_text("#verdict")
         browser.close()
     assert errors == []
-    assert rows == 13 and bars == 12  # 11 cases and 2 properties; 3 features x 2 models, in both charts
-    assert smallest == 3
-    assert verdict == "GATE FAILED: gemma-270m (baseline) vs smollm2-135m: ticket_triage: 1 case(s) regressed"
+    assert rows == 21 and bars == 20  # 19 cases and 2 properties; 5 features x 2 models, in both charts
+    assert smallest == 5
+    assert verdict == (
+        "GATE FAILED: gemma-270m (baseline) vs smollm2-135m: delivery_desk: 1 case(s) regressed; "
+        "ticket_triage: 1 case(s) regressed"
+    )

@@ -7,15 +7,17 @@ run tool specs in tests/test_llama_tools.py and tests/test_tool_examples.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import yaml
-from tool_server import ToolServer, pyproject, tool_server
+from llama_server import FakeServer, fake_http_server
+from tool_server import pyproject, tool_server
 
 from conftest import SANDBOX, Project
 
-FIXTURES = (tool_server,)
+FIXTURES = (tool_server, fake_http_server)
 TOOLS = """
 - type: function
   function:
@@ -54,11 +56,19 @@ def cancel(order_id, reason="other"):
 """
 
 
-def setup(project: Project, server: ToolServer, cases: str, spec: str = SPEC) -> None:
+def setup(project: Project, server: FakeServer, cases: str, spec: str = SPEC) -> None:
     project.pytester.makepyprojecttoml(pyproject(server.base_url))
     project.file("specs/tools/orders.yaml", TOOLS)
     project.module("shop", SHOP)
     project.spec("specs/orders.yaml", spec + cases)
+
+
+def replay_offline(project: Project) -> subprocess.CompletedProcess[str]:
+    """Replay the project's specs in a process of its own: no network, no httpx, no model package."""
+    (project.root / "sitecustomize.py").write_text(SANDBOX)
+    env = {**os.environ, "PYTHONPATH": str(project.root)}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "specs"]
+    return subprocess.run(command, cwd=project.root, capture_output=True, text=True, env=env, timeout=120)
 
 
 def recording(project: Project, feature: str = "orders") -> dict:
@@ -66,7 +76,7 @@ def recording(project: Project, feature: str = "orders") -> dict:
 
 
 def test_a_tool_result_reaches_the_model_and_the_final_reply_is_the_output(
-    project: Project, tool_server: ToolServer
+    project: Project, tool_server: FakeServer
 ) -> None:
     setup(
         project,
@@ -85,7 +95,7 @@ def test_a_tool_result_reaches_the_model_and_the_final_reply_is_the_output(
     )
     result = project.run("--aitest-record=once", "-v")
     result.assert_outcomes(passed=1)
-    second = tool_server.requests[1]
+    second = tool_server.requests[1].body
     assert second["messages"][-1] == {
         "role": "tool",
         "tool_call_id": "call_0",
@@ -106,7 +116,7 @@ def test_a_tool_result_reaches_the_model_and_the_final_reply_is_the_output(
 
 
 def test_tool_results_from_a_function_of_the_arguments_and_a_function_that_raises(
-    project: Project, tool_server: ToolServer
+    project: Project, tool_server: FakeServer
 ) -> None:
     setup(
         project,
@@ -133,7 +143,7 @@ def test_tool_results_from_a_function_of_the_arguments_and_a_function_that_raise
     )
 
 
-def test_a_case_brings_its_own_history_and_keeps_the_system_turn(project: Project, tool_server: ToolServer) -> None:
+def test_a_case_brings_its_own_history_and_keeps_the_system_turn(project: Project, tool_server: FakeServer) -> None:
     setup(
         project,
         tool_server,
@@ -148,7 +158,7 @@ def test_a_case_brings_its_own_history_and_keeps_the_system_turn(project: Projec
 """,
     )
     project.run("--aitest-record=once").assert_outcomes(passed=1)
-    roles = [(m["role"], m.get("content")) for m in tool_server.requests[0]["messages"]]
+    roles = [(m["role"], m.get("content")) for m in tool_server.requests[0].body["messages"]]
     assert roles == [
         ("system", "You are the order assistant."),
         ("user", 'CALL cancel_order {"order_id": "1234"}'),
@@ -158,7 +168,7 @@ def test_a_case_brings_its_own_history_and_keeps_the_system_turn(project: Projec
 
 
 def test_a_model_that_keeps_calling_tools_past_max_steps_fails_and_says_so(
-    project: Project, tool_server: ToolServer
+    project: Project, tool_server: FakeServer
 ) -> None:
     setup(
         project,
@@ -182,7 +192,7 @@ def test_a_model_that_keeps_calling_tools_past_max_steps_fails_and_says_so(
 
 
 def test_malformed_tool_calls_from_a_server_are_one_line_and_nothing_is_recorded(
-    project: Project, tool_server: ToolServer
+    project: Project, tool_server: FakeServer
 ) -> None:
     setup(
         project,
@@ -201,7 +211,7 @@ def test_malformed_tool_calls_from_a_server_are_one_line_and_nothing_is_recorded
     assert not (project.root / "specs/__recordings__/orders.yaml").exists()
 
 
-def test_a_forced_tool_choice_holds_for_the_first_step_only(project: Project, tool_server: ToolServer) -> None:
+def test_a_forced_tool_choice_holds_for_the_first_step_only(project: Project, tool_server: FakeServer) -> None:
     spec = SPEC.replace("max_steps: 3", "max_steps: 3\ntool_choice: lookup_order")
     setup(
         project,
@@ -213,11 +223,11 @@ def test_a_forced_tool_choice_holds_for_the_first_step_only(project: Project, to
         spec,
     )
     project.run("--aitest-record=once").assert_outcomes(passed=1)
-    choices = [r.get("tool_choice") for r in tool_server.requests]
+    choices = [r.body.get("tool_choice") for r in tool_server.requests]
     assert choices == [{"type": "function", "function": {"name": "lookup_order"}}, "auto"]
 
 
-def test_replay_needs_no_network_and_no_model_packages(project: Project, tool_server: ToolServer) -> None:
+def test_replay_needs_no_network_and_no_model_packages(project: Project, tool_server: FakeServer) -> None:
     setup(
         project,
         tool_server,
@@ -234,17 +244,14 @@ def test_replay_needs_no_network_and_no_model_packages(project: Project, tool_se
 """,
     )
     project.run("--aitest-record=once").assert_outcomes(passed=1, failed=1)
-    (project.root / "sitecustomize.py").write_text(SANDBOX)
-    env = {"PYTHONPATH": str(project.root)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "specs"], cwd=project.root,
-                          capture_output=True, text=True, env={**__import__("os").environ, **env}, timeout=120)  # fmt: skip
+    done = replay_offline(project)
     assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
     assert "network is blocked" not in done.stdout
     assert "tool_called: cancel_order was not called with" in done.stdout or "cancel_order" in done.stdout
 
 
 def test_a_target_runs_its_own_loop_and_the_yaml_checks_see_its_calls(
-    project: Project, tool_server: ToolServer
+    project: Project, tool_server: FakeServer
 ) -> None:
     project.pytester.makepyprojecttoml(pyproject(tool_server.base_url))
     project.module(
@@ -292,7 +299,7 @@ cases:
     project.run().assert_outcomes(passed=1, failed=1)  # replayed step by step
 
 
-def test_a_miss_names_the_step_and_how_the_conversation_differs(project: Project, tool_server: ToolServer) -> None:
+def test_a_miss_names_the_step_and_how_the_conversation_differs(project: Project, tool_server: FakeServer) -> None:
     setup(
         project,
         tool_server,
@@ -317,7 +324,7 @@ def test_a_miss_names_the_step_and_how_the_conversation_differs(project: Project
     result.stdout.fnmatch_lines(["*record it with --aitest-record=new*"])
 
 
-def test_a_single_turn_spec_judges_the_calls_without_answering_them(project: Project, tool_server: ToolServer) -> None:
+def test_a_single_turn_spec_judges_the_calls_without_answering_them(project: Project, tool_server: FakeServer) -> None:
     spec = SPEC.replace("max_steps: 3", "max_steps: 1")
     setup(
         project,
@@ -333,3 +340,79 @@ def test_a_single_turn_spec_judges_the_calls_without_answering_them(project: Pro
     )
     project.run("--aitest-record=once").assert_outcomes(passed=1)
     assert len(tool_server.requests) == 1  # one model turn; its call is not answered
+
+
+def test_a_target_written_against_the_openai_sdk_runs_unchanged_recorded_and_replayed(
+    project: Project, tool_server: FakeServer
+) -> None:
+    project.pytester.makepyprojecttoml(pyproject(tool_server.base_url))
+    project.module(
+        "sdk_desk",
+        """
+import json
+
+import openai as openai_package
+
+TOOLS = [{"type": "function", "function": {"name": "track", "parameters": {"type": "object", "properties": {"id": {"type": "string"}}}}}]
+
+
+def answer(message, openai):
+    messages = [{"role": "user", "content": message}]
+    for _ in range(3):
+        completion = openai.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
+        assert isinstance(completion, openai_package.types.chat.ChatCompletion)  # the SDK's own type
+        message = completion.choices[0].message
+        if not message.tool_calls:
+            return message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            arguments = json.loads(call.function.arguments)
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps({"where": "Lyon", **arguments})})
+    return ""
+""",
+    )
+    project.spec(
+        "specs/desk.yaml",
+        """
+feature: desk
+target: sdk_desk:answer
+cases:
+  - id: track
+    vars: {message: 'CALL track {"id": "AC1"}'}
+    expect:
+      - tool_called: track
+        args: {id: AC1}
+      - contains: Lyon
+      - max_steps: 2
+""",
+    )
+    project.run("--aitest-record=once").assert_outcomes(passed=1)
+    assert tool_server.requests[1].body["messages"][1]["tool_calls"][0]["id"] == "call_0"
+    done = replay_offline(project)
+    assert "1 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_same_invariant_of_a_property_compares_the_calls_as_well_as_the_reply(
+    project: Project, tool_server: FakeServer
+) -> None:
+    setup(
+        project,
+        tool_server,
+        """
+  - id: status
+    vars: {message: 'CALL lookup_order {"order_id": "77"}'}
+properties:
+  - id: same_lookup_whatever_the_number
+    vary:
+      message: [{choices: ['CALL lookup_order {"order_id": "78"}']}]
+    examples: 3
+    expect: same
+""",
+    )
+    result = project.run("--aitest-record=once")
+    result.assert_outcomes(passed=1, failed=1)  # the reply is the same ("Done: " and the fixed result), the call is not
+    result.stdout.fnmatch_lines(
+        [
+            """*same at specs/orders.yaml:*: tool calls 'lookup_order(order_id="78")' here, 'lookup_order(order_id="77")' for the unvaried case"""
+        ]
+    )

@@ -375,7 +375,7 @@ def test_a_required_call_always_names_a_declared_tool_with_valid_arguments(real:
     toolsets = [TOOLS, [CANCEL, TICKET]]
     started = time.perf_counter()
     answers = []
-    for i, ask in enumerate(ASKS):
+    for i, ask in enumerate(ASKS[:9]):  # 9 asks x 2 tool sets + 2 named calls: 20 calls per model
         for offered in toolsets:
             messages = [{"role": "user", "content": ask}]
             answer = provider.respond(messages, offered, "required", {**PARAMS, "seed": i})
@@ -405,7 +405,7 @@ def test_a_tool_result_reaches_the_models_prompt(real: LlamaCppProvider, monkeyp
     answer = provider.respond(
         [*TURNS, {"role": "user", "content": "When did it ship?"}], TOOLS, "auto", {"max_tokens": 16}
     )
-    assert len(prompts) == 1
+    assert prompts  # two when the free answer starts a call and is sampled again bound to the grammar
     assert "Result of lookup_order (call_0): A123 shipped on 2024-05-02 by DHL" in prompts[0]
     assert "Find an order and its status." in prompts[0] and "Cancel an order." in prompts[0]
     assert answer.text or answer.tool_calls

@@ -22,7 +22,7 @@ from aitest.models.openai_compat import OpenAICompat, StandIn, UnsupportedArgume
 from aitest.models.response import Response, ToolCall
 from aitest.recordings.mode import RecordMode
 from aitest.stats import CallStats
-from conftest import Project
+from conftest import Project, sandbox
 
 FIXTURES = (fake_http_server,)  # pytest finds it here; the tests take it by name
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
@@ -229,30 +229,9 @@ def test_order(aitest_openai):
     assert "December" in final.choices[0].message.content
 '''.replace("[LOOKUP]", json.dumps([LOOKUP]))
 
-# for subprocess runs: no socket can connect and no local model loads; httpx and openai still import
-OFFLINE = """
-import socket, sys
-
-class _Blocked:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{name} is blocked in this test")
-        return None
-
-sys.meta_path.insert(0, _Blocked())
-
-def _no_network(*args, **kwargs):
-    raise OSError("network is blocked in this test")
-
-socket.socket.connect = _no_network
-socket.socket.connect_ex = _no_network
-socket.create_connection = _no_network
-"""
-
 
 def offline(project: Project, *blocked: str) -> None:
-    names = ("llama_cpp", "torch", "sentence_transformers", *blocked)
-    (project.root / "sitecustomize.py").write_text(f"BLOCKED = {names!r}\n" + OFFLINE)
+    (project.root / "sitecustomize.py").write_text(sandbox("llama_cpp", "torch", "sentence_transformers", *blocked))
 
 
 def test_aitest_openai_records_then_replays_offline(project: Project, fake_http_server: FakeServer) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 
-from tool_server import ToolServer, pyproject, tool_server
+from llama_server import FakeServer, fake_http_server
+from tool_server import pyproject, tool_server
 
 from conftest import Project
 
-FIXTURES = (tool_server,)
+FIXTURES = (tool_server, fake_http_server)
 LOOKUP = 'CALL lookup_order {"order_id": "77"}'
 CANCEL = 'CALL cancel_order {"order_id": "1234", "reason": "other"}'
 BOTH = json.dumps(f"{LOOKUP}\n{CANCEL}")  # two calls in one step, lookup first (a YAML double-quoted text)
@@ -77,7 +78,7 @@ MESSAGES = {
 }
 
 
-def test_every_tool_check_passes_and_fails_where_it_should(project: Project, tool_server: ToolServer) -> None:
+def test_every_tool_check_passes_and_fails_where_it_should(project: Project, tool_server: FakeServer) -> None:
     project.pytester.makepyprojecttoml(pyproject(tool_server.base_url))
     project.spec("specs/orders.yaml", SPEC)
     result = project.run("--aitest-record=once", "-v", "--tb=short")

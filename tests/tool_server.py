@@ -13,20 +13,13 @@ Call ids are random, as real servers make them, so replay must not depend on the
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from llama_server import FakeServer, fake_http_server
 
-
-@dataclass
-class ToolServer:
-    base_url: str = ""
-    requests: list[dict[str, Any]] = field(default_factory=list)
+FIXTURES = (fake_http_server,)  # the tool_server fixture builds on it
 
 
 def answer(body: dict[str, Any]) -> dict[str, Any]:
@@ -64,34 +57,10 @@ def _call(name: str, arguments: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def tool_server() -> Iterator[ToolServer]:
-    state = ToolServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            state.requests.append(body)
-            data = json.dumps(answer(body)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+def tool_server(fake_http_server: FakeServer) -> FakeServer:
+    """The scripted HTTP server of llama_server.py, answering as `answer` says; `requests` holds what it got."""
+    fake_http_server.script = lambda body: (200, json.dumps(answer(body)), {})
+    return fake_http_server
 
 
 def pyproject(base_url: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from aitest.errors import AitestError, Location, SpecError
 from aitest.spec.model import Case, Tools, ToolSource
+from aitest.spec.problems import Problems
 from aitest.spec.quick import plain_schema
 from aitest.spec.template import template_vars
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
@@ -181,6 +182,27 @@ class ToolsBuilder:
                 raise SpecError(f"tool '{name}' is declared twice", location=positions.of((*base, i)))
             out.append(definition)
         return tuple(out)
+
+    def section(self, problems: Problems, target_packages: tuple[str, ...], *, is_target: bool) -> Tools | None:
+        """The spec's tools and what goes with them; a Tools of no definitions (max_steps only) when it declares
+        none; None when `tools:` is broken (its errors are on ``problems``)."""
+        if "tools" not in self.data:
+            for key in ("tool_choice", "tool_results"):
+                if key in self.data:
+                    problems.add(
+                        SpecError(
+                            f"{key} needs tools: declare the tools the model may call",
+                            location=self.pos.of((key,), key=True),
+                            hint="tools: a file of OpenAI function definitions, or an inline list",
+                        )
+                    )
+            at = self.pos.of(("max_steps",))
+            return Tools(max_steps=self.data.get("max_steps", Tools().max_steps), max_steps_location=at)
+        if problems.blocked(("tools",)):
+            return None
+        with problems.collecting(("tools",)):
+            return self.tools(self.definitions(), target_packages, is_target=is_target, add=problems.add)
+        return None
 
     def tools(
         self, definitions: tuple[dict[str, Any], ...], target_packages: tuple[str, ...], *, is_target: bool, add: Add

@@ -18,12 +18,13 @@ from aitest.errors import Location, NotASpec, SpecError
 from aitest.spec.case_vars import data_var_problems, template_problems
 from aitest.spec.chat import ToolsBuilder, own_turn_problems, turn_var_problems, turns
 from aitest.spec.datafile import read_cases
+from aitest.spec.forms import is_tools_list, normalize_promptfoo
 from aitest.spec.model import Case, Determinism, Expectation, Property, Spec, Target, Tools
 from aitest.spec.pitfalls import boolean_warnings
 from aitest.spec.problems import Problems
 from aitest.spec.properties import PropertyBuilder
 from aitest.spec.target import check_vars, resolve_target
-from aitest.spec.validate import check_lists, check_name, validate_structure
+from aitest.spec.validate import check_name, validate_structure
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, read_text
 
@@ -86,39 +87,6 @@ def load_spec(
     problems.raise_if_any()
     assert spec is not None  # no problems: every section was built
     return spec
-
-
-def is_tools_list(data: Any) -> bool:
-    """A YAML list of OpenAI function definitions: a `tools:` file kept beside the specs (`tools/orders.yaml`)."""
-    return (
-        isinstance(data, list)
-        and bool(data)
-        and all(isinstance(t, dict) and ("function" in t or {"name", "parameters"} <= set(t)) for t in data)
-    )
-
-
-def normalize_promptfoo(data: Any, positions: Positions) -> None:
-    """Accept promptfoo's `{type: contains, value: x}` check form as `{contains: x}`, and a check with no
-    value written as its bare name (`- no_tool_calls`) as `{no_tool_calls: null}`."""
-    if not isinstance(data, dict):
-        return
-    known = all_checks()
-    for base, items in check_lists(data):
-        for i, item in enumerate(items):
-            if isinstance(item, str) and item in known:
-                items[i] = {item: None}
-                here = (*base, i)
-                named = (*here, item)
-                positions.keys[named] = positions.values[named] = positions.values[here]
-                continue
-            kind = item.get("type") if isinstance(item, dict) else None
-            if isinstance(kind, str) and kind in known and not any(k in known for k in item):
-                del item["type"]
-                item[kind] = item.pop("value", None)
-                path = (*base, i)
-                kind_path, type_path, value_path = (*path, kind), (*path, "type"), (*path, "value")
-                positions.keys[kind_path] = positions.keys.get(type_path, (0, 0))
-                positions.values[kind_path] = positions.values.get(value_path, positions.values[path])
 
 
 def build_check(
@@ -217,28 +185,10 @@ class _Builder:
         )
 
     def tool_section(self, target: Target | None) -> Tools | None:
-        """`tools:` with `tool_choice`, `tool_results` and `max_steps`; None when the spec declares no tools."""
-        d = self.data
-        if "tools" not in d:
-            for key in ("tool_choice", "tool_results"):
-                if key in d:
-                    self.problems.add(
-                        SpecError(
-                            f"{key} needs tools: declare the tools the model may call",
-                            location=self.pos.of((key,), key=True),
-                            hint="tools: a file of OpenAI function definitions, or an inline list",
-                        )
-                    )
-            return Tools(
-                max_steps=d.get("max_steps", Tools().max_steps), max_steps_location=self.pos.of(("max_steps",))
-            )
-        if self.problems.blocked(("tools",)):
-            return None
-        builder = ToolsBuilder(d, self.pos, self.spec_dir, self.rootdir, lambda p: display_path(p, self.rootdir))
-        with self.problems.collecting(("tools",)):
-            definitions = builder.definitions()
-            return builder.tools(definitions, self.target_packages, is_target=target is not None, add=self.problems.add)
-        return None
+        """`tools:` with `tool_choice`, `tool_results` and `max_steps`; None when they are broken."""
+        shown = lambda p: display_path(p, self.rootdir)  # noqa: E731
+        builder = ToolsBuilder(self.data, self.pos, self.spec_dir, self.rootdir, shown)
+        return builder.section(self.problems, self.target_packages, is_target=target is not None)
 
     def implicit_checks(self) -> tuple[Expectation, ...]:
         """`valid_tool_calls`, added to every spec with tools (critical in comparisons) unless it lists it."""
