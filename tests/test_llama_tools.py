@@ -322,7 +322,7 @@ def test_a_template_that_refuses_a_system_turn_gets_it_in_the_user_turn() -> Non
 
 # --- real models ---------------------------------------------------------------------------------------------
 
-PARAMS = {"temperature": 0.7, "max_tokens": 64}
+PARAMS = {"temperature": 0.7, "max_tokens": 128}  # room for the longest valid call of the tools below
 
 
 def built_in(name: str, tmp_path: Path) -> LlamaCppProvider:

@@ -107,7 +107,3 @@ def tool_definitions(tools: list[Any] | None) -> list[dict[str, Any]]:
             tool = {"type": "function", "function": tool}
         out.append({"type": tool.get("type", "function"), "function": dict(tool["function"])})
     return out
-
-
-def tool_names(tools: list[dict[str, Any]]) -> list[str]:
-    return [str(t["function"].get("name", "")) for t in tools]
