@@ -66,6 +66,9 @@ def result_of(call: ToolCall, tools: Tools) -> str:
     declared, or has no result in the spec, answers with an error the model can read."""
     if call.name not in tools.names:
         return json.dumps({"error": f"unknown tool '{call.name}'"})
+    invalid = _invalid_arguments(call, tools)
+    if invalid:  # as a real tool would refuse them (and valid_tool_calls fails the case)
+        return json.dumps({"error": f"invalid arguments for {call.name}: {invalid}"}, ensure_ascii=False)
     source = tools.results.get(call.name)
     if source is None:
         return json.dumps({"error": f"no result for tool '{call.name}' (the spec's tool_results has none)"})
@@ -81,3 +84,16 @@ def result_of(call: ToolCall, tools: Tools) -> str:
                 location=source.location,
             ) from exc
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _invalid_arguments(call: ToolCall, tools: Tools) -> str:
+    """Why a call's arguments are not valid against its tool's parameters schema; empty when they are."""
+    from aitest.spec.quick import quick_valid
+
+    schema = tools.parameters(call.name)
+    if quick_valid(schema, call.arguments, schema):
+        return ""
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(schema).iter_errors(call.arguments), key=lambda e: list(map(str, e.path)))
+    return errors[0].message if errors else ""

@@ -226,3 +226,16 @@ def test_the_html_of_a_feature_without_conversations_is_as_before() -> None:
     base, other = case("c", "passed", None, "Hello!"), case("c", "passed", None, "Hi!")
     page = html(compare(side("base.json", base), [side("cand.json", other)]))
     assert "trajectory" not in page.split("</style>")[1] and "calls-diff" not in page.split("</style>")[1]
+
+
+def test_a_chat_without_calls_is_judged_by_its_reply_alone() -> None:
+    """No call on either side: the reply's agreement alone, not raised by a call agreement of 1.0."""
+    found = one(case("c", "passed", []), case("c", "passed", [], "Something else."), similarity=lambda a, b: 0.4)
+    assert found.agreement == pytest.approx(0.4)
+
+
+def test_a_changed_call_counts_in_the_gate_but_not_in_the_pass_rate_statistics() -> None:
+    (feature,) = changed_call().features
+    assert feature.counts["regressed"] == 1  # the gate: a changed call is a regression
+    assert feature.p_value == pytest.approx(1.0)  # McNemar: no case went from pass to fail
+    assert feature.difference.value == pytest.approx(0.0)

@@ -7,6 +7,7 @@ run tool specs in tests/test_llama_tools.py and tests/test_tool_examples.py.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -416,3 +417,65 @@ properties:
             """*same at specs/orders.yaml:*: tool calls 'lookup_order(order_id="78")' here, 'lookup_order(order_id="77")' for the unvaried case"""
         ]
     )
+
+
+def test_arguments_invalid_against_the_schema_get_an_error_back_and_fail_valid_tool_calls(
+    project: Project, tool_server: FakeServer
+) -> None:
+    setup(
+        project,
+        tool_server,
+        """
+  - id: bad_reason
+    vars: {message: 'CALL cancel_order {"order_id": "1", "reason": "bored"}'}
+    expect:
+      - contains: invalid arguments for cancel_order
+""",
+    )
+    result = project.run("--aitest-record=once")
+    result.assert_outcomes(failed=1)  # judged, not an error: the function was never called with them
+    result.stdout.fnmatch_lines(
+        ['*valid_tool_calls*cancel_order(order_id="1", reason="bored")*\'bored\' is not one of*']
+    )
+    fed = tool_server.requests[1].body["messages"][-1]
+    assert fed["role"] == "tool" and "invalid arguments for cancel_order: 'bored' is not one of" in fed["content"]
+
+
+def test_a_short_tool_turn_answers_the_call_before_it_and_a_written_valid_tool_calls_stays_critical(
+    project: Project, tool_server: FakeServer
+) -> None:
+    setup(
+        project,
+        tool_server,
+        """
+  - id: history
+    messages:
+      - user: hello
+      - role: assistant
+        tool_calls: [{id: x9, type: function, function: {name: lookup_order, arguments: '{"order_id": "5"}'}}]
+      - tool: '{"status": "lost"}'
+    expect:
+      - valid_tool_calls
+""",
+    )
+    project.run("--aitest-record=once", "--aitest-report=report.json").assert_outcomes(passed=1)
+    sent = tool_server.requests[0].body["messages"]
+    assert sent[2]["tool_calls"][0]["id"] == "call_0"  # renumbered, and the tool turn follows it
+    assert sent[3] == {"role": "tool", "content": '{"status": "lost"}', "tool_call_id": "call_0"}
+    checks = json.loads((project.root / "report.json").read_text())["cases"][0]["runs"][0]["checks"]
+    assert [(c["name"], c["critical"]) for c in checks] == [("valid_tool_calls", True)]  # written once, not twice
+
+
+def test_tools_changed_in_place_between_two_steps_are_sent_and_keyed_as_they_are_now(tmp_path) -> None:
+    from aitest.models.client import ModelClient
+    from aitest.models.profile import Profile
+    from aitest.recordings.mode import RecordMode
+    from aitest.stats import CallStats
+
+    client = ModelClient(Profile("p", "openai", {"model": "m"}), RecordMode.OFF, None, CallStats(), tmp_path)
+    tools = [{"name": "a", "parameters": {"type": "object"}}]
+    first = client._tools(tools)
+    tools.append({"name": "b", "parameters": {"type": "object"}})
+    second = client._tools(tools)
+    assert first[1]["names"] == ["a"] and second[1]["names"] == ["a", "b"]
+    assert [t["function"]["name"] for t in second[0] or []] == ["a", "b"]

@@ -426,3 +426,12 @@ def test_with_auto_choice_the_answer_is_text_or_a_valid_call(real: LlamaCppProvi
             assert answer.finish_reason in ("stop", "length")
             kinds.append("text")
     print(f"\n{model} auto: {kinds}")
+
+
+def test_a_chat_with_earlier_calls_and_results_but_no_tools_keeps_them_as_text_turns() -> None:
+    pytest.importorskip("llama_cpp")
+    llama = FakeLlama("It shipped.")
+    fake_provider(llama).chat(TURNS, {})
+    sent = llama.sent[0]["messages"]
+    assert "grammar" not in llama.sent[0]
+    assert any("Result of lookup_order (call_0)" in m["content"] for m in sent)  # the result reaches the model

@@ -126,6 +126,32 @@ TOOLS = """
             },
             ["specs/f.yaml:6:26: tool result function *os:system*"],
         ),
+        (
+            {"specs/f.yaml": "feature: f\nprompt: hi\ncases:\n  - id: one\n    messages:\n      - user: hello\n"},
+            [
+                "specs/f.yaml:5:5: a case's messages replace the user turns of the spec's messages:, and this spec has none",
+                "  hint: *",
+            ],
+        ),
+        (
+            {
+                "specs/f.yaml": "feature: f\ntarget: feature:echo\ntools: [{name: x, parameters: {type: object}}]\nmax_steps: 2\ncases:\n  - id: one\n    vars: {text: a}\n"
+            },
+            ["specs/f.yaml:4:1: max_steps is for prompt and messages specs: a target chooses its own", "  hint: *"],
+        ),
+        (
+            {"specs/f.yaml": "feature: f\nmessages:\n  - user: hi\n  - tool: '{}'\ncases:\n  - id: one\n"},
+            [
+                "specs/f.yaml:4:5: a tool turn answers a call, but no call of the assistant turn before it is left to answer",
+                "  hint: *",
+            ],
+        ),
+        (
+            {
+                "specs/f.yaml": "feature: f\nmessages:\n  - user: hi\n  - {role: assistant, tool_calls: [lookup]}\ncases:\n  - id: one\n"
+            },
+            ["specs/f.yaml:4:36: a tool call needs an id and a function with a name", "  hint: e.g. *"],
+        ),
     ],
     ids=[
         "tools_file_missing",
@@ -144,6 +170,10 @@ TOOLS = """
         "tool_choice_without_tools",
         "max_steps_zero",
         "tool_result_function_not_own_code",
+        "case_messages_without_spec_messages",
+        "max_steps_on_a_target",
+        "tool_turn_without_a_call",
+        "tool_call_not_a_mapping",
     ],
 )
 def test_each_mistake_is_one_located_error(project: Project, files: dict[str, str], lines: list[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aitest.checks.tool_match import json_equal
 from aitest.models.response import ToolCall
 from aitest.trajectory import Trajectory, all_calls, trajectory_from_dicts
 from aitest.util.text import cut
@@ -15,6 +16,7 @@ from aitest.util.text import cut
 class CallComparison:
     agreement: float  # the share of positions whose calls are equal
     change: str  # how the calls changed, in one line; empty when they did not
+    made: bool  # a side called a tool
 
 
 def compare_calls(base: dict[str, Any], other: dict[str, Any]) -> CallComparison | None:
@@ -24,7 +26,7 @@ def compare_calls(base: dict[str, Any], other: dict[str, Any]) -> CallComparison
     if (before is None and after is None) or not base.get("runs") or not other.get("runs"):
         return None
     before, after = before or [], after or []
-    return CallComparison(call_agreement(before, after), calls_change(before, after))
+    return CallComparison(call_agreement(before, after), calls_change(before, after), bool(before or after))
 
 
 def first_trajectory(case: dict[str, Any] | None) -> Trajectory | None:
@@ -42,7 +44,8 @@ def first_calls(case: dict[str, Any] | None) -> list[ToolCall] | None:
 
 
 def same_call(a: ToolCall, b: ToolCall) -> bool:
-    return a.name == b.name and a.arguments == b.arguments
+    """The same tool with the same arguments, as JSON values (true is not 1)."""
+    return a.name == b.name and json_equal(a.arguments, b.arguments)
 
 
 def call_agreement(before: list[ToolCall], after: list[ToolCall]) -> float:

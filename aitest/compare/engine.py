@@ -225,7 +225,9 @@ def _case(
         found.agreement = agreement(_first_output(base), _first_output(other), similarity)
         calls = compare_calls(base, other)
         if calls is not None:  # a conversation: equal calls count in the agreement, changed ones regress
-            found.agreement = calls.agreement if found.agreement is None else (calls.agreement + found.agreement) / 2
+            if calls.made:  # with no call on either side, the reply's agreement alone says how alike they are
+                reply = found.agreement
+                found.agreement = calls.agreement if reply is None else (calls.agreement + reply) / 2
             found.calls_reason = calls.change if evidence(base) is not None and evidence(other) is not None else ""
             found.calls_changed = bool(found.calls_reason)
             if found.calls_changed and evidence(base):
@@ -320,7 +322,10 @@ def _runs(case: dict[str, Any]) -> tuple[int, int]:
 def _feature(feature: str, candidate: str, pairs: list[CaseComparison], limits: Limits) -> FeatureComparison:
     counts = {v: sum(1 for p in pairs if p.verdict == v) for v in VERDICTS}
     paired = [p for p in pairs if p.verdict != "missing"]
-    regressions, improvements = counts["regressed"], counts["improved"]
+    # the statistics count pass -> fail pairs only: a case whose calls changed while it passed on both sides is
+    # a regression for the gate, but no evidence of a lower pass rate
+    regressions = sum(1 for p in paired if p.verdict == "regressed" and not evidence(p.other))
+    improvements = counts["improved"]
     repeated = any(len((c or {}).get("runs") or []) > 1 for p in paired for c in (p.baseline, p.other))
     if repeated:  # runs count one by one, resampled by case
         diff = cluster_bootstrap([(*_runs(p.baseline or {}), *_runs(p.other or {})) for p in paired])

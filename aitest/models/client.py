@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -74,13 +75,14 @@ class ModelClient:
         return response
 
     def _tools(self, tools: list[Any] | None) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
-        """The definitions in canonical form and their summary, worked out once per tools list (a loop
-        sends the same list at every step)."""
+        """The definitions in canonical form and their summary (a digest), worked out once for the same tools
+        (a loop sends them at every step)."""
         if not tools:
             return None, None
-        if self._tools_seen is None or self._tools_seen[0] is not tools:
-            definitions = tool_definitions(tools)
-            self._tools_seen = (tools, definitions, tool_summary(definitions))
+        definitions = tool_definitions(tools)
+        text = json.dumps(definitions, sort_keys=True, ensure_ascii=False, default=str)
+        if self._tools_seen is None or self._tools_seen[0] != text:  # by content: a list may change in place
+            self._tools_seen = (text, definitions, tool_summary(definitions))
         return self._tools_seen[1], self._tools_seen[2]
 
     @property

@@ -30,7 +30,7 @@ class ToolCall:
 
     def label(self) -> str:
         """``name(arg=value, ...)`` for messages."""
-        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in self.arguments.items())
+        args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, sort_keys=True)}" for k, v in self.arguments.items())
         return f"{self.name}({args})"
 
 

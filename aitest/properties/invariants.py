@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -56,10 +57,11 @@ def judge(
     elif invariant.kind == "same":
         passed = value == before
         message = "" if passed else f"{show(value)} here, {show(before)} for the unvaried case"
-        calls, calls_before = _signatures(all_calls(produced.trajectory)), _signatures(unvaried_calls())
-        if passed and calls != calls_before:  # a conversation keeps its behavior only if it calls the same tools
+        calls, calls_before = all_calls(produced.trajectory), list(unvaried_calls())
+        if passed and _signatures(calls) != _signatures(calls_before):  # the same behavior calls the same tools
             passed = False
-            message = f"tool calls {_listed(calls)} here, {_listed(calls_before)} for the unvaried case"
+            shown = [c.label() for c in calls], [c.label() for c in calls_before]
+            message = f"tool calls {_listed(shown[0])} here, {_listed(shown[1])} for the unvaried case"
     else:
         from aitest.embeddings import cosine
 
@@ -75,7 +77,8 @@ def judge(
 
 
 def _signatures(calls: Any) -> list[str]:
-    return [call.label() for call in calls]
+    """Each call as its tool and canonical arguments: two calls are the same whatever their keys' order."""
+    return [f"{call.name}({json.dumps(call.arguments, sort_keys=True, ensure_ascii=False)})" for call in calls]
 
 
 def _listed(labels: list[str]) -> str:

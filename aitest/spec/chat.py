@@ -6,6 +6,7 @@ a tools file is read with positions, so its errors name its own file and line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,58 +33,50 @@ def turns(raw: Any, path: DocPath, positions: Positions, add: Add) -> tuple[dict
     if not isinstance(raw, list):
         return None  # reported by the structure's validation
     out, broken = [], False
+    pending: list[str] = []  # the ids of the last assistant turn's calls that no tool turn answered yet
     for i, item in enumerate(raw):
         try:
-            out.append(turn(item, (*path, i), positions))
+            message = turn(item, (*path, i), positions)
+            if message["role"] == "assistant":
+                pending = [str(call["id"]) for call in message.get("tool_calls") or ()]
+            elif message["role"] == "tool":
+                message = _answering(message, pending, positions.of((*path, i)))
+            out.append(message)
         except SpecError as error:
             add(error)
             broken = True
     return None if broken else tuple(out)
 
 
+def _answering(message: dict[str, Any], pending: list[str], where: Location) -> dict[str, Any]:
+    """A tool turn with the id of the call it answers: as written, or (`- tool: text`) the next call of the
+    assistant turn before it that no tool turn answered yet."""
+    given = message.get("tool_call_id")
+    if isinstance(given, str):
+        if given in pending:
+            pending.remove(given)
+        return message
+    if not pending:
+        raise SpecError(
+            "a tool turn answers a call, but no call of the assistant turn before it is left to answer",
+            location=where,
+            hint="put it after an assistant turn with tool_calls: [{id: call_0, type: function, function: {...}}]",
+        )
+    return {**message, "tool_call_id": pending.pop(0)}
+
+
 def turn(item: Any, at: DocPath, positions: Positions) -> dict[str, Any]:
-    """One turn: `{role: content}` (system, user, assistant, tool) or `{role: ..., content: ..., ...}`."""
+    """One turn: `{role: content}` (system, user, assistant) or `{role: ..., content: ..., ...}`."""
     where = positions.of(at)
-    example = "write it as '- user: text' (or system, assistant, tool), or {role: user, content: text}"
+    example = "write it as '- user: text' (or system, assistant), or {role: user, content: text}"
     if not isinstance(item, dict) or not item:
         raise SpecError(
             f"a turn must be a mapping such as '- user: Hello', not {type_word(item)}", location=where, hint=example
         )
-    if "role" not in item:
-        if len(item) != 1:
-            raise SpecError(f"a turn has one role, found {', '.join(map(str, item))}", location=where, hint=example)
-        role, content = next(iter(item.items()))
-        if role not in ROLES:
-            raise SpecError(
-                f"unknown role '{cut(str(role), 40)}'{did_you_mean(str(role), list(ROLES))}",
-                location=positions.of((*at, role), key=True),
-                hint=f"roles: {', '.join(ROLES)}",
-            )
-        item = {"role": role, "content": content}
-        at_content: DocPath = (*at, role)
-    else:
-        at_content = (*at, "content")
-        unknown = [k for k in item if k not in _TURN_KEYS]
-        if unknown:
-            raise SpecError(
-                f"unknown key '{cut(str(unknown[0]), 40)}' in a turn{did_you_mean(str(unknown[0]), list(_TURN_KEYS))}",
-                location=positions.of((*at, unknown[0]), key=True),
-                hint=f"a turn's keys: {', '.join(_TURN_KEYS)}",
-            )
-        if item["role"] not in ROLES:
-            role = str(item["role"])
-            raise SpecError(
-                f"unknown role '{cut(role, 40)}'{did_you_mean(role, list(ROLES))}",
-                location=positions.of((*at, "role")),
-                hint=f"roles: {', '.join(ROLES)}",
-            )
+    item, at_content = _openai_form(item, at, positions, example)
+    _check_calls(item, at, positions)
     content = item.get("content")
-    calls = item.get("tool_calls")
-    if calls is not None and (item["role"] != "assistant" or not isinstance(calls, list)):
-        raise SpecError(
-            "tool_calls belong to an assistant turn, as a list of calls", location=positions.of((*at, "tool_calls"))
-        )
-    if content is None and not calls:
+    if content is None and not item.get("tool_calls"):
         raise SpecError(
             f"the {item['role']} turn has no content",
             location=positions.of(at_content),
@@ -96,6 +89,54 @@ def turn(item: Any, at: DocPath, positions: Positions) -> dict[str, Any]:
             hint='quote it if YAML read it as something else, e.g. "1234"',
         )
     return {k: v for k, v in item.items() if v is not None}
+
+
+def _openai_form(
+    item: dict[str, Any], at: DocPath, positions: Positions, example: str
+) -> tuple[dict[str, Any], DocPath]:
+    """The turn in the OpenAI form, and where its content is written."""
+    if "role" in item:
+        unknown = [k for k in item if k not in _TURN_KEYS]
+        if unknown:
+            raise SpecError(
+                f"unknown key '{cut(str(unknown[0]), 40)}' in a turn{did_you_mean(str(unknown[0]), list(_TURN_KEYS))}",
+                location=positions.of((*at, unknown[0]), key=True),
+                hint=f"a turn's keys: {', '.join(_TURN_KEYS)}",
+            )
+        _known_role(item["role"], positions.of((*at, "role")))
+        return item, (*at, "content")
+    if len(item) != 1:
+        where = positions.of(at)
+        raise SpecError(f"a turn has one role, found {', '.join(map(str, item))}", location=where, hint=example)
+    role, content = next(iter(item.items()))
+    _known_role(role, positions.of((*at, role), key=True))
+    return {"role": role, "content": content}, (*at, role)
+
+
+def _known_role(role: Any, where: Location) -> None:
+    if role not in ROLES:
+        raise SpecError(
+            f"unknown role '{cut(str(role), 40)}'{did_you_mean(str(role), list(ROLES))}",
+            location=where,
+            hint=f"roles: {', '.join(ROLES)}",
+        )
+
+
+def _check_calls(item: dict[str, Any], at: DocPath, positions: Positions) -> None:
+    """An assistant turn's tool_calls: a list of calls in the OpenAI form."""
+    calls = item.get("tool_calls")
+    shape = '{id: call_0, type: function, function: {name: lookup_order, arguments: \'{"order_id": "77"}\'}}'
+    if calls is not None and (item["role"] != "assistant" or not isinstance(calls, list)):
+        raise SpecError(
+            "tool_calls belong to an assistant turn, as a list of calls", location=positions.of((*at, "tool_calls"))
+        )
+    for i, call in enumerate(calls or ()):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str) or "id" not in call:
+            raise SpecError(
+                "a tool call needs an id and a function with a name", location=positions.of((*at, "tool_calls", i)),
+                hint=f"e.g. {shape}",
+            )  # fmt: skip
 
 
 def turn_var_problems(spec_turns: Sequence[tuple[dict[str, Any], Location]], cases: Sequence[Case]) -> list[SpecError]:
@@ -220,6 +261,15 @@ class ToolsBuilder:
             )
         results: dict[str, ToolSource] = {}
         raw_results = self.data.get("tool_results") or {}
+        for key in ("tool_choice", "max_steps"):
+            if key in self.data and is_target:
+                add(
+                    SpecError(
+                        f"{key} is for prompt and messages specs: a target chooses its own",
+                        location=self.pos.of((key,), key=True),
+                        hint="remove it; check the target's behavior with the max_steps check or tool_calls",
+                    )
+                )
         if raw_results and is_target:
             add(
                 SpecError(
@@ -292,7 +342,6 @@ def _definition(item: Any, at: DocPath, positions: Positions) -> dict[str, Any]:
             hint=f"its keys: {', '.join(_FUNCTION_KEYS)}",
         )
     name = function.get("name")
-    import re
 
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
         raise SpecError(
@@ -305,6 +354,8 @@ def _definition(item: Any, at: DocPath, positions: Positions) -> dict[str, Any]:
     parameters = function.get("parameters", DEFAULT_PARAMETERS)
     _check_parameters(name, parameters, positions.of((*fat, "parameters")))
     body = {"name": name, "description": description, "parameters": parameters}
+    if "strict" in function:
+        body["strict"] = function["strict"]
     return {"type": "function", "function": body}
 
 

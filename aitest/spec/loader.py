@@ -29,6 +29,7 @@ from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, read_text
 
 MAX_SPEC_BYTES = 10_000_000  # a spec is written by people; data goes in files of cases
+CRITICAL_CHECKS = ("valid_tool_calls",)  # critical in comparisons unless a spec says `critical: false`
 
 # A check the session adds: the spec's model profile exists, its feature name is free. Raises AitestError.
 ModelCheck = Callable[[str | None, Location], None]
@@ -39,7 +40,7 @@ def display_path(path: Path, rootdir: Path) -> str:
     try:
         return str(path.resolve().relative_to(rootdir.resolve()))
     except ValueError:
-        return str(path)
+        return str(path.resolve())
 
 
 def load_spec(
@@ -113,7 +114,8 @@ def build_check(
     declared = {t["function"]["name"]: t for t in tools.definitions} if tools and tools.definitions else None
     setup = CheckSetup(spec_dir, positions.of((*path, name)), rootdir, target_packages, declared)
     check = all_checks()[name](item[name], options, setup)
-    return Expectation(name, check, json_path, positions.of(path), bool(item.get("critical", False)))
+    critical = bool(item.get("critical", name in CRITICAL_CHECKS))
+    return Expectation(name, check, json_path, positions.of(path), critical)
 
 
 class _Builder:
@@ -197,7 +199,7 @@ class _Builder:
         where = self.pos.of(("tools",), key=True)
         declared = {t["function"]["name"]: t for t in self.tools.definitions}
         check = all_checks()["valid_tool_calls"](None, {}, CheckSetup(self.spec_dir, where, self.rootdir, (), declared))
-        return (Expectation("valid_tool_calls", check, None, where, critical=True),)
+        return (Expectation("valid_tool_calls", check, None, where, critical=True, implicit=True),)
 
     def feature(self) -> None:
         if self.check_feature is not None and not self.problems.blocked(("feature",)):
@@ -245,6 +247,14 @@ class _Builder:
         expect = self.checks((*base, "expect"))
         determinism = self.determinism((*base, "determinism"))
         messages = turns(raw.get("messages"), (*base, "messages"), self.pos, self.problems.add)
+        if "messages" in raw and "messages" not in self.data:
+            self.problems.add(
+                SpecError(
+                    "a case's messages replace the user turns of the spec's messages:, and this spec has none",
+                    location=self.pos.of((*base, "messages"), key=True),
+                    hint="write the chat under messages: at the top of the spec (its system turn, then the user's)",
+                )
+            )
         if self.problems.blocked((*base, "id")) or self.problems.blocked((*base, "vars")):
             return None
         for error in own_turn_problems(messages, (*base, "messages"), self.pos, raw.get("vars") or {}):

@@ -22,6 +22,7 @@ class Expectation:
     path: JsonPath | None
     location: Location
     critical: bool = False  # aitest compare refuses a swap that makes it fail
+    implicit: bool = False  # added by aitest (valid_tool_calls of a spec with tools), not written in the spec
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,11 @@ class Tools:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(str(t["function"]["name"]) for t in self.definitions)
+
+    def parameters(self, name: str) -> dict[str, Any]:
+        """The JSON Schema of a declared tool's arguments."""
+        function = next(t["function"] for t in self.definitions if t["function"]["name"] == name)
+        return dict(function.get("parameters") or {"type": "object"})
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,9 @@ class Spec:
         return next(c for c in self.cases if c.id == case_id)
 
     def checks_for(self, case: Case) -> tuple[Expectation, ...]:
-        return self.expect + case.expect
+        """The feature's checks, then the case's; a check aitest added is left out where the case writes it."""
+        written = {e.name for e in case.expect}
+        return tuple(e for e in self.expect if not (e.implicit and e.name in written)) + case.expect
 
     def determinism_for(self, case: Case) -> Determinism:
         return case.determinism or self.determinism or Determinism()

@@ -99,6 +99,10 @@ class LlamaCppProvider(Provider):
         return _completion(result, result["choices"][0]["text"])
 
     def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion:
+        if any(m.get("tool_calls") or m.get("role") == "tool" for m in messages):
+            # earlier calls and their results, as text turns: llama-cpp-python's formats would drop them
+            result = self._chat_turns(messages, [], False, self._kwargs(params))
+            return _completion(result, result["choices"][0]["message"]["content"] or "")
         self.llama.reset()
         result = self.llama.create_chat_completion(messages=messages, **self._kwargs(params))
         return _completion(result, result["choices"][0]["message"]["content"] or "")
