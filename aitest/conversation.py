@@ -88,7 +88,7 @@ def result_of(call: ToolCall, tools: Tools) -> str:
 
 def _invalid_arguments(call: ToolCall, tools: Tools) -> str:
     """Why a call's arguments are not valid against its tool's parameters schema; empty when they are."""
-    from aitest.spec.quick import quick_valid
+    from aitest.util.schema_quick import quick_valid
 
     schema = tools.parameters(call.name)
     if quick_valid(schema, call.arguments, schema):

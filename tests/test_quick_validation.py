@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from aitest.spec.quick import quick_valid
 from aitest.spec.schema import check_schemas, spec_schema
+from aitest.util.schema_quick import quick_valid
 
 KEYS = [
     "contains",

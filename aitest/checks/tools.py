@@ -23,8 +23,8 @@ from aitest.checks.tool_match import (
     why_not_called,
 )
 from aitest.errors import SpecError
-from aitest.spec.quick import plain_schema, quick_valid
 from aitest.trajectory import Trajectory
+from aitest.util.schema_quick import plain_schema, quick_valid
 from aitest.util.text import cut, did_you_mean, plural
 
 _ARGS: dict[str, dict[str, Any]] = {

@@ -73,7 +73,7 @@ def load_report(path: Path, shown: str) -> dict[str, Any]:
             hint="upgrade aitest (pip install -U aitest)",
         )
     from aitest.reports.run_report import report_schema
-    from aitest.spec.quick import quick_valid
+    from aitest.util.schema_quick import quick_valid
 
     schema = report_schema()
     if quick_valid(schema, document, schema):  # a sound pre-check: valid reports skip jsonschema's slow walk

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aitest.errors import AitestError, RecordingMiss
-from aitest.models.messages import calls_so_far, normalize, renumber, tool_choice_value, tool_definitions
+from aitest.models.messages import calls_so_far, content_text, normalize, renumber, tool_choice_value, tool_definitions
 from aitest.models.params import PARAMS
 from aitest.models.profile import Profile
 from aitest.models.providers.registry import get_provider
@@ -95,7 +95,7 @@ class ModelClient:
         for index, step in enumerate(self.steps):
             have = {r.call_id for r in step.results}
             new = tuple(
-                ToolResult(c.id, c.name, _content_text(fed[c.id].get("content")))
+                ToolResult(c.id, c.name, content_text(fed[c.id].get("content")))
                 for c in step.calls
                 if c.id in fed and c.id not in have
             )
@@ -204,12 +204,3 @@ class ModelClient:
                 "if that is intended, re-record the feature (--aitest-record=all)"
             )
             self.stats.warn(warning)
-
-
-def _content_text(content: Any) -> str:
-    """A tool turn's content as text (the OpenAI form also allows a list of text parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-    return "" if content is None else str(content)

@@ -107,3 +107,12 @@ def tool_definitions(tools: list[Any] | None) -> list[dict[str, Any]]:
             tool = {"type": "function", "function": tool}
         out.append({"type": tool.get("type", "function"), "function": dict(tool["function"])})
     return out
+
+
+def content_text(content: Any) -> str:
+    """A message's content as text: a string, or the text parts of a list of parts (the OpenAI form)."""
+    if content is None:
+        return ""
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    return str(content)

@@ -14,10 +14,10 @@ from typing import Any
 from aitest.errors import AitestError, Location, SpecError
 from aitest.spec.model import Case, Tools, ToolSource
 from aitest.spec.problems import Problems
-from aitest.spec.quick import plain_schema
 from aitest.spec.template import template_vars
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, read_text
+from aitest.util.schema_quick import plain_schema
 from aitest.util.text import cut, did_you_mean, type_word
 
 ROLES = ("system", "user", "assistant", "tool")

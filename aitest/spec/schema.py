@@ -155,7 +155,7 @@ def _promptfoo_form() -> dict[str, Any]:
 
 def _bare_names() -> dict[str, Any]:
     """A check that takes no value, written as its bare name: `- no_tool_calls`."""
-    from aitest.spec.quick import quick_valid
+    from aitest.util.schema_quick import quick_valid
 
     every = sorted(all_checks().items())
     names = [n for n, c in every if quick_valid(c.value_schema, None, {}) and not quick_valid(c.value_schema, "x", {})]

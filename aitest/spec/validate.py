@@ -6,9 +6,9 @@ from functools import cache
 from typing import Any
 
 from aitest.errors import SpecError
-from aitest.spec.quick import ecma_pattern, quick_valid
 from aitest.spec.schema import check_schemas, spec_schema
 from aitest.spec.yaml_loader import DocPath, Positions
+from aitest.util.schema_quick import ecma_pattern, quick_valid
 from aitest.util.text import cut, did_you_mean, type_word
 
 _TYPE_WORDS = {
@@ -84,7 +84,7 @@ def _label(path: DocPath) -> str:
 
 def _fits(branch: Any, value: Any) -> bool:
     """Whether a branch of anyOf/oneOf is for values of this type (an enum: of its values' types)."""
-    from aitest.spec.quick import _is_type
+    from aitest.util.schema_quick import _is_type
 
     if not isinstance(branch, dict):
         return False

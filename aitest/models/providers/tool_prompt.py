@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from aitest.errors import ModelError
-from aitest.models.messages import forced_tool
+from aitest.models.messages import content_text, forced_tool
 from aitest.models.response import ToolCall
 
 START = "(The conversation starts.)"  # the user turn a conversation needs when it opens with the assistant
@@ -61,7 +61,7 @@ def render(
     turns merged, a user turn first. Without ``system_role`` the system text opens the first user turn
     (for chat formats that drop a system turn)."""
     leading = _leading_system(messages)
-    system = [_text(m.get("content")) for m in leading]
+    system = [content_text(m.get("content")) for m in leading]
     if functions:
         system.append(tools_text(functions, required=required))
     turns = _turns(messages[len(leading) :])
@@ -86,7 +86,7 @@ def _turns(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
     names: dict[str, str] = {}
     turns: list[tuple[str, str]] = []
     for message in messages:
-        role, text = str(message.get("role")), _text(message.get("content"))
+        role, text = str(message.get("role")), content_text(message.get("content"))
         if role == "assistant":
             calls = [_call_text(call, names) for call in message.get("tool_calls") or ()]
             text = "\n".join(part for part in (text, *calls) if part)
@@ -113,15 +113,6 @@ def _call_text(call: dict[str, Any], names: dict[str, str]) -> str:
         with contextlib.suppress(ValueError):  # not JSON: shown as the text it is
             arguments = json.loads(arguments)
     return json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
-
-
-def _text(content: Any) -> str:
-    """Message content as text: a string, or the text parts of a list of parts."""
-    if content is None:
-        return ""
-    if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return str(content)
 
 
 def call_grammar(functions: list[dict[str, Any]], *, required: bool) -> str:
