@@ -33,7 +33,7 @@ def converse(
     """Run a case's conversation. A forced ``tool_choice`` (required, or a tool's name) holds for the first
     step only, as the OpenAI Agents SDK resets it, so that a loop can end with a reply."""
     history = [_rendered(turn, variables) for turn in turns]
-    definitions = list(tools.definitions) if tools is not None and tools.definitions else None  # one list: see respond
+    definitions = tools.definitions if tools is not None and tools.definitions else None  # one tuple: see respond
     max_steps = tools.max_steps if tools is not None else 1
     choice = tools.choice if tools is not None else None
     text = ""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ class ModelClient:
     errors: list[AitestError] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     finish_reason: str | None = None  # of the last answer (None when its recording predates it)
-    _tools_seen: tuple[Any, list[dict[str, Any]], dict[str, Any]] | None = None
+    _tools_seen: tuple[Any, str, list[dict[str, Any]], dict[str, Any]] | None = None
 
     def complete(self, prompt: str, **params: Any) -> str:
         """Text completion of ``prompt``."""
@@ -54,7 +56,7 @@ class ModelClient:
         return self._call(Request("chat", messages=normalize(list(messages)), params=self._params(params))).response
 
     def respond(
-        self, messages: list[Any], tools: list[Any] | None = None, tool_choice: Any = None, **params: Any
+        self, messages: list[Any], tools: Sequence[Any] | None = None, tool_choice: Any = None, **params: Any
     ) -> Response:
         """One model step of a conversation that may call ``tools`` (OpenAI function definitions).
 
@@ -74,16 +76,26 @@ class ModelClient:
         self._step(conversation, response)
         return response
 
-    def _tools(self, tools: list[Any] | None) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
+    def _tools(self, tools: Sequence[Any] | None) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
         """The definitions in canonical form and their summary (a digest), worked out once for the same tools
-        (a loop sends them at every step)."""
+        (a loop sends them at every step): the same tuple as last time is taken as it is; a list, which its
+        owner may have changed in place since, is compared by content."""
         if not tools:
             return None, None
-        definitions = tool_definitions(tools)
+        seen = self._tools_seen
+        if seen is not None and isinstance(tools, tuple) and seen[0] is tools:
+            return seen[2], seen[3]
+        definitions = tool_definitions(list(tools))
         text = json.dumps(definitions, sort_keys=True, ensure_ascii=False, default=str)
-        if self._tools_seen is None or self._tools_seen[0] != text:  # by content: a list may change in place
-            self._tools_seen = (text, definitions, tool_summary(definitions))
-        return self._tools_seen[1], self._tools_seen[2]
+        if seen is None or seen[1] != text:
+            seen = (tools, text, definitions, tool_summary(definitions))
+        self._tools_seen = (tools, *seen[1:])
+        return self._tools_seen[2], self._tools_seen[3]
+
+    @cached_property
+    def _identity(self) -> dict[str, str]:
+        """The model identity that keys this client's entries (worked out once: every step needs it)."""
+        return self.profile.identity()
 
     @property
     def trajectory(self) -> tuple[Step, ...]:
@@ -120,7 +132,7 @@ class ModelClient:
 
     def _dispatch(self, request: Request) -> Entry:
         self.calls += 1
-        model = self.profile.identity()
+        model = self._identity
         if self.recording is None:
             return self._count(self._live(request, model, None))
         key = entry_key(model, request, self.run)
