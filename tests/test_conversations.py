@@ -248,7 +248,7 @@ def test_replay_needs_no_network_and_no_model_packages(project: Project, tool_se
     done = replay_offline(project)
     assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
     assert "network is blocked" not in done.stdout
-    assert "tool_called: cancel_order was not called with" in done.stdout or "cancel_order" in done.stdout
+    assert "cancel_order was called, but not with the expected arguments" in done.stdout  # judged from the replay
 
 
 def test_a_target_runs_its_own_loop_and_the_yaml_checks_see_its_calls(
