@@ -19,6 +19,11 @@ from tool_server import pyproject, tool_server
 from conftest import SANDBOX, Project
 
 FIXTURES = (tool_server, fake_http_server)
+# the tools of the two targets below that run their own loop: one tool, `track`
+TRACK_TOOLS = (
+    'TOOLS = [{"type": "function", "function": {"name": "track", '
+    '"parameters": {"type": "object", "properties": {"id": {"type": "string"}}}}}]'
+)
 TOOLS = """
 - type: function
   function:
@@ -260,7 +265,7 @@ def test_a_target_runs_its_own_loop_and_the_yaml_checks_see_its_calls(
         """
 import json
 
-TOOLS = [{"type": "function", "function": {"name": "track", "parameters": {"type": "object", "properties": {"id": {"type": "string"}}}}}]
+{TRACK_TOOLS}
 
 
 def answer(message, model):
@@ -273,7 +278,7 @@ def answer(message, model):
         for call in response.tool_calls:
             messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps({"where": "Lyon", **call.arguments})})
     return ""
-""",
+""".replace("{TRACK_TOOLS}", TRACK_TOOLS),
     )
     project.spec(
         "specs/desk.yaml",
@@ -354,7 +359,7 @@ import json
 
 import openai as openai_package
 
-TOOLS = [{"type": "function", "function": {"name": "track", "parameters": {"type": "object", "properties": {"id": {"type": "string"}}}}}]
+{TRACK_TOOLS}
 
 
 def answer(message, openai):
@@ -370,7 +375,7 @@ def answer(message, openai):
             arguments = json.loads(call.function.arguments)
             messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps({"where": "Lyon", **arguments})})
     return ""
-""",
+""".replace("{TRACK_TOOLS}", TRACK_TOOLS),
     )
     project.spec(
         "specs/desk.yaml",
