@@ -102,6 +102,7 @@ def run_pytest(args: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from aitest.compare.command import add_arguments as add_compare_arguments
+    from aitest.importing.command import add_arguments as add_import_arguments
     from aitest.scaffold.command import add_arguments as add_init_arguments
 
     parser = argparse.ArgumentParser(prog="aitest", description="Behavior regression tests for AI features.")
@@ -120,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="compare candidate models with a baseline, case by case, and gate the swap (docs/compare.md)"
     )
     add_compare_arguments(p_compare)
+    p_import = sub.add_parser(
+        "import", help="turn an LLM's logs into cases and recordings of a replay-only profile (docs/migrate.md)"
+    )
+    add_import_arguments(p_import)
     return parser
 
 
@@ -138,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         from aitest.compare.command import run
 
         return run(args)
+    if args.command == "import":
+        from aitest.importing.command import run as run_import
+
+        return run_import(args)
     return print_schema(report=args.report)
 
 

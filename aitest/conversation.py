@@ -32,10 +32,8 @@ def converse(
 ) -> Ended:
     """Run a case's conversation. A forced ``tool_choice`` (required, or a tool's name) holds for the first
     step only, as the OpenAI Agents SDK resets it, so that a loop can end with a reply."""
-    history = [_rendered(turn, variables) for turn in turns]
-    definitions = tools.definitions if tools is not None and tools.definitions else None  # one tuple: see respond
+    history, definitions, choice = first_step(turns, tools, variables)
     max_steps = tools.max_steps if tools is not None else 1
-    choice = tools.choice if tools is not None else None
     text = ""
     for step in range(max_steps):
         response = client.respond(history, tools=definitions, tool_choice=choice if step == 0 else _later(choice))
@@ -50,6 +48,16 @@ def converse(
             assert tools is not None  # calls come only when tools were offered
             history.append({"role": "tool", "tool_call_id": call.id, "content": result_of(call, tools)})
     return Ended(text)  # not reached: every turn returns or goes on
+
+
+def first_step(
+    turns: tuple[dict[str, Any], ...], tools: Tools | None, variables: dict[str, Any]
+) -> tuple[list[dict[str, Any]], tuple[dict[str, Any], ...] | None, Any]:
+    """What the first step sends: the rendered turns, the tool definitions (one tuple: see respond) and
+    tool_choice. `aitest import` keys the logged answers by it."""
+    history = [_rendered(turn, variables) for turn in turns]
+    definitions = tools.definitions if tools is not None and tools.definitions else None
+    return history, definitions, tools.choice if tools is not None else None
 
 
 def _later(choice: Any) -> Any:

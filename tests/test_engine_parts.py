@@ -116,7 +116,7 @@ def test_a_provider_describes_its_options_and_identity(monkeypatch: pytest.Monke
         all_profiles(typo)
     with pytest.raises(ConfigError, match="'loud' must be true or false"):
         all_profiles(Config(tmp_path, models={"mine": {"provider": "echo", "model": "p", "loud": 1}}))
-    with pytest.raises(ConfigError, match="provider must be one of llama_cpp, openai, echo"):
+    with pytest.raises(ConfigError, match="provider must be one of llama_cpp, openai, recorded, echo"):
         all_profiles(Config(tmp_path, models={"mine": {"provider": "ecko"}}))
 
 

@@ -24,6 +24,17 @@ from aitest.stats import CallStats
 from aitest.trajectory import Step, ToolResult
 
 
+def chat_request(
+    messages: list[Any], definitions: list[dict[str, Any]] | None, offered: dict[str, Any] | None, tool_choice: Any,
+    params: dict[str, Any],
+) -> Request:  # fmt: skip
+    """The request of one conversation step, as it is keyed: canonical turns, the tool definitions with their
+    summary, and tool_choice (only with tools). `aitest import` keys the answers it records by it too."""
+    choice = tool_choice_value(tool_choice) if definitions else None
+    return Request("chat", messages=normalize(list(messages)), params=params, tools=definitions, tool_choice=choice,
+                   tool_set=offered)  # fmt: skip
+
+
 @dataclass
 class ModelClient:
     """``complete(prompt, **params)``, ``chat(messages, **params)`` and ``respond(messages, tools=...)`` for
@@ -65,10 +76,8 @@ class ModelClient:
         so a replayed step finds its recording; append ``response.message()`` and one ``{role: tool,
         tool_call_id, content}`` turn per call, then respond again."""
         definitions, offered = self._tools(tools)
-        choice = tool_choice_value(tool_choice) if definitions else None
-        conversation = normalize(list(messages))
-        request = Request("chat", messages=conversation, params=self._params(params), tools=definitions,
-                          tool_choice=choice, tool_set=offered)  # fmt: skip
+        request = chat_request(messages, definitions, offered, tool_choice, self._params(params))
+        conversation = request.messages or []
         entry = self._call(request)
         response = Response(
             entry.response, entry.tool_calls, entry.finish_reason, entry.prompt_tokens, entry.completion_tokens
@@ -155,6 +164,10 @@ class ModelClient:
                     run=self.run,
                     subject=self.subject,
                 )
+                if self.profile.provider == "recorded":  # no flag records it: nothing can answer it live
+                    from aitest.models.providers.recorded import replay_only
+
+                    hint = f"{replay_only(self.profile)}: no flag records it; import a log that holds this request"
                 raise RecordingMiss(message, hint=hint)
         entry = self._live(request, model, key)
         rec.put(entry)  # written (and counted) after the case, by ModelRuntime.after_case

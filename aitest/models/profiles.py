@@ -6,7 +6,7 @@ from typing import Any
 
 from aitest.config import Config
 from aitest.errors import ConfigError, Location
-from aitest.models.profile import Profile
+from aitest.models.profile import Price, Profile
 from aitest.models.providers.registry import provider_types
 from aitest.util.text import did_you_mean
 
@@ -40,7 +40,8 @@ def _check(name: str, raw: Any, location: Location) -> Profile:
             location=location,
         )
     kind = providers[provider]
-    options = {k: v for k, v in raw.items() if k != "provider"}
+    options = {k: v for k, v in raw.items() if k not in ("provider", "price")}
+    price = _price(name, raw["price"], location) if "price" in raw else None
     for key, value in options.items():
         if key not in kind.options:
             raise ConfigError(
@@ -54,7 +55,24 @@ def _check(name: str, raw: Any, location: Location) -> Profile:
     for key in kind.required:
         if key not in options:
             raise ConfigError(f"model profile '{name}': missing '{key}'", location=location)
-    return Profile(name, provider, options, location)
+    return Profile(name, provider, options, location, price)
+
+
+def _price(name: str, raw: Any, location: Location) -> Price:
+    """`price = {input = USD, output = USD}` per million tokens; either may be left out (0)."""
+    example = "price = {input = 0.15, output = 0.60}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"model profile '{name}': 'price' must be a table", location=location,
+                          hint=f"USD per million tokens: {example}")  # fmt: skip
+    for key, value in raw.items():
+        if key not in ("input", "output"):
+            known = did_you_mean(key, ["input", "output"])
+            raise ConfigError(f"model profile '{name}': unknown price key '{key}'{known}", location=location,
+                              hint=f"USD per million tokens: {example}")  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            raise ConfigError(f"model profile '{name}': price '{key}' must be a number of 0 or more (USD per million "
+                              "tokens)", location=location, hint=example)  # fmt: skip
+    return Price(float(raw.get("input", 0)), float(raw.get("output", 0)))
 
 
 def all_profiles(config: Config) -> dict[str, Profile]:

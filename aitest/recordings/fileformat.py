@@ -56,6 +56,9 @@ def _yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
+readable_yaml = _yaml  # the same rendering for other files aitest writes (the cases `aitest import` adds)
+
+
 def sort_key(entry: Entry) -> tuple[str, str, int, str]:
     return (entry.request.text(), entry.model["model"], entry.run, entry.key)
 

@@ -50,17 +50,20 @@ def load_spec(
     target_packages: tuple[str, ...] = (),
     check_model: ModelCheck | None = None,
     check_feature: FeatureCheck | None = None,
+    text: str | None = None,
 ) -> Spec:
-    """Load one spec file; raises SpecError (bad YAML) or SpecErrors naming file:line:col for every problem.
+    """Load one spec file (or ``text`` as if it were that file's: what a writer checks before it writes);
+    raises SpecError (bad YAML) or SpecErrors naming file:line:col for every problem.
 
     ``target_packages`` are packages outside ``rootdir`` that targets may name. ``check_model`` and
     ``check_feature`` are the session's checks of the spec's model profile and feature name.
     """
     name = display_path(path, rootdir)
-    try:
-        text = read_text(path, limit=MAX_SPEC_BYTES)
-    except Unreadable as why:
-        raise SpecError(f"the file {why}", location=Location(name, 1, 1)) from None
+    if text is None:
+        try:
+            text = read_text(path, limit=MAX_SPEC_BYTES)
+        except Unreadable as why:
+            raise SpecError(f"the file {why}", location=Location(name, 1, 1)) from None
     data, positions = load_yaml(text, name)
     if is_tools_list(data):
         raise NotASpec(f"{name} is a list of tool definitions, not a spec", location=Location(name, 1, 1))

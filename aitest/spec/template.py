@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+TEMPLATE_VAR = _VAR  # `{{ name }}`, as other modules find it
 
 
 def template_vars(template: str) -> list[tuple[str, int]]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 _BUILT_IN = {
     "llama_cpp": "aitest.models.providers.llama_cpp:LlamaCppProvider",
     "openai": "aitest.models.providers.openai:OpenAIProvider",
+    "recorded": "aitest.models.providers.recorded:RecordedProvider",
 }
 _REGISTRY: dict[str, type[Provider]] = {}
 _LOADED: dict[str, Provider] = {}  # one provider per profile per process (per xdist worker)
