@@ -12,6 +12,9 @@ unexport PYTHONDONTWRITEBYTECODE
 # pytest exits 1 when cases fail: the demo shows failures as results, anything else is an error
 ACCEPT_FAILED_CASES = rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
+# the worked migration of docs/migrate.md, as a project of its own
+MIGRATE := build/migrate
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench clean browser
@@ -31,17 +34,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	@echo "== 1/4 aitest validate: the example specs =="
+	@echo "== 1/5 aitest validate: the example specs =="
 	$(BIN)/aitest validate
 	@echo
-	@echo "== 2/4 live: the examples on the bundled Gemma 3 270M (llama.cpp in process; recordings untouched) =="
+	@echo "== 2/5 live: the examples on the bundled Gemma 3 270M (llama.cpp in process; recordings untouched) =="
 	$(BIN)/aitest run specs -v --tb=no -p no:cacheprovider --aitest-record=off; $(ACCEPT_FAILED_CASES)
 	@echo
-	@echo "== 3/4 replay: the same specs from the committed recordings (no model is loaded) =="
+	@echo "== 3/5 replay: the same specs from the committed recordings (no model is loaded) =="
 	$(BIN)/aitest run specs -v -p no:cacheprovider --aitest-record=none; $(ACCEPT_FAILED_CASES)
 	@echo
-	@echo "== 4/4 compare: SmolLM2 135M as a candidate for Gemma 3 270M, from the recordings of both =="
+	@echo "== 4/5 compare: SmolLM2 135M as a candidate for Gemma 3 270M, from the recordings of both =="
 	$(BIN)/aitest compare --baseline gemma-270m --candidate smollm2-135m --report-dir build/compare; $(ACCEPT_FAILED_CASES)
+	@echo
+	@echo "== 5/5 migrate: a hosted LLM's logs as the baseline, both built-in models as candidates (docs/migrate.md) =="
+	rm -rf $(MIGRATE) && mkdir -p $(MIGRATE)/logs && cp examples/logs/support_routing.jsonl $(MIGRATE)/logs/
+	printf '[tool.aitest]\nspecs = ["specs"]\n\n[tool.pytest.ini_options]\n' > $(MIGRATE)/pyproject.toml
+	cd $(MIGRATE) && $(CURDIR)/$(BIN)/aitest import logs/support_routing.jsonl --feature support_routing \
+	  --profile prod-llm --redact email,phone --sample 8
+	echo 'price = {input = 0.15, output = 0.60}   # gpt-4o-mini, USD per million tokens' >> $(MIGRATE)/pyproject.toml
+	cd $(MIGRATE) && $(CURDIR)/$(BIN)/aitest compare --baseline prod-llm --candidate gemma-270m \
+	  --candidate smollm2-135m --aitest-record=new --report-dir report; $(ACCEPT_FAILED_CASES)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check --no-cache aitest tests bench examples conftest.py

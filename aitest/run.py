@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from aitest.checks.base import CaseInfo, CheckContext, ModelLookup, as_text, parse_json
+from aitest.checks.base import CaseInfo, CheckContext, ModelLookup, Usage, as_text, parse_json
 from aitest.checks.path import PathMissing
 from aitest.errors import AitestError, Location, RecordingMiss, TargetError
+from aitest.models.profile import Price, Profile, price_or_default
 from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult
 from aitest.spec.model import Case, Determinism, Expectation, Spec
 from aitest.spec.template import render
@@ -39,6 +40,18 @@ class Produced:
     finish_reason: str | None = None  # why the model's last answer stopped, where recorded
     exceeded: int | None = None  # the max_steps at which the model was still calling tools
     steps_location: Location | None = None  # where max_steps is written (or the spec's feature line)
+    profile: Profile | None = None  # the model profile the calls ran on (None: no model)
+
+    def usage(self) -> Usage:
+        """What this run's model calls took, priced by the profile (see ``price_of``)."""
+        profile = self.profile
+        name, price = (profile.name, price_of(profile)) if profile is not None else (None, None)
+        return Usage(self.model_calls, self.prompt_tokens, self.completion_tokens, name, price)
+
+
+def price_of(profile: Profile) -> Price | None:
+    """The profile's price per million tokens (see aitest.models.profile.price_or_default)."""
+    return price_or_default(profile.provider, profile.price)
 
 
 def not_json(output: Any, exc: ValueError, cut_at: int | None = None) -> str:
@@ -93,6 +106,7 @@ def evaluate(
         models=models,
         trajectory=trajectory,
         finish_reason=produced.finish_reason if produced else None,
+        usage=produced.usage() if produced else None,
     )
     parsed_text: list[Any] = []  # a text output parsed once, for the first check with a `path`
     verdicts = []
@@ -192,7 +206,7 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> Produced:
     steps_at = (spec.tools.max_steps_location if spec.tools else None) or spec.location
     return Produced(
         output, latency, client.calls, client.prompt_tokens, client.completion_tokens, client.cut_at,
-        client.trajectory, client.finish_reason, exceeded, steps_at,
+        client.trajectory, client.finish_reason, exceeded, steps_at, client.profile,
     )  # fmt: skip
 
 

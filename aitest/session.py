@@ -247,7 +247,8 @@ class AitestSession:
         self.notes.append(f"aitest run report: {shown} ({len(document['cases'])} results)")
 
     def _model_sizes(self) -> dict[str, dict[str, Any]]:
-        """Each profile the results ran on: its identity and, where there is a file, its bytes."""
+        """Each profile the results ran on: its identity, its bytes where there is a file, and its price (null
+        when not given: a local model then costs 0, another one is not known)."""
         from aitest.models.profiles import all_profiles
         from aitest.models.providers.registry import provider_type
 
@@ -261,7 +262,8 @@ class AitestSession:
                 continue
             profile = profiles.get(result.profile)
             size = provider_type(profile.provider).size(profile, self.config.rootdir) if profile else None
-            models[result.profile] = {**result.model, "bytes": size}
+            price = profile.price.as_dict() if profile and profile.price else None
+            models[result.profile] = {**result.model, "bytes": size, "price": price}
         return models
 
     @property

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from aitest.reports.compare_report import compare_schema
+from aitest.compare.schema import compare_schema
 from conftest import REPO, Project, copy_examples
 
 # what each "model" answers per ticket: the feature's target reads the model's name from MODEL

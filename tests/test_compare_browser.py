@@ -73,6 +73,7 @@ def test_the_html_report_renders_in_chromium(page_file: Path) -> None:
         regressed = page.locator("#cases tr.case.regressed").count()
         charts = page.locator("figure.chart svg").count()
         bars = page.locator("figure.chart svg rect.bar").count()
+        zero_labels = page.locator("figure.chart svg text.bar-label.zero").count()
         cells = page.locator("#cases tr.case td").all_inner_texts()
         selection = page.inner_text("#selection")
         browser.close()
@@ -81,6 +82,7 @@ def test_the_html_report_renders_in_chromium(page_file: Path) -> None:
     assert verdict.startswith("GATE FAILED: reports/a.json (baseline) vs reports/b.json")
     assert rows == len(report["cases"]) == 4 and regressed == 4
     assert charts == 2 and bars == 2  # pass rates of both models (0% too); no model time: no latency bars
+    assert zero_labels == 1  # the candidate's 0% is marked, not a gap that reads as missing data
     assert any("<script>alert('x')</script> & thanks" in cell for cell in cells)  # shown as text, never run
     assert "reports/a.json (baseline)" in selection
 
@@ -97,12 +99,14 @@ def test_the_committed_sample_of_the_two_built_in_models_renders(tmp_path: Path)
         page.goto(sample.as_uri())
         rows = page.locator("#cases tr.case").count()
         bars = page.locator("figure.chart svg rect.bar").count()
-        smallest = page.locator("#selection td", has_text="smallest that meets the gate").count()
+        named = page.locator("#selection td", has_text="keeps the behavior").count()
+        choices = page.inner_text("#choices")
         verdict = page.inner_text("#verdict")
         browser.close()
     assert errors == []
     assert rows == 21 and bars == 20  # 19 cases and 2 properties; 5 features x 2 models, in both charts
-    assert smallest == 5
+    assert named == 0  # no feature passes 80% on either model: none is named, and the page says why
+    assert choices.count("no model named") == 5
     assert verdict == (
         "GATE FAILED: gemma-270m (baseline) vs smollm2-135m: delivery_desk: 1 case(s) regressed; "
         "ticket_triage: 1 case(s) regressed"

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 from llama_server import llama_server
 
-from aitest.reports.compare_report import compare_schema
+from aitest.compare.schema import compare_schema
 from conftest import Project, copy_examples
 
 FIXTURES = (llama_server,)  # pytest finds the fixture here; the test takes it by name
@@ -48,13 +48,16 @@ def test_the_built_in_models_on_the_examples(project: Project, gemma: Path, smol
         "invoice_extraction::usd_with_tax", "ticket_triage::double_charge", "ticket_triage::late_package",
     ]  # fmt: skip
     assert report["baseline"]["models"] == {
-        "gemma-270m": {"provider": "llama_cpp", "model": "bundled:gemma-3-270m", "bytes": 253_113_024}
+        "gemma-270m": {"provider": "llama_cpp", "model": "bundled:gemma-3-270m", "bytes": 253_113_024, "price": None}
     }
-    smallest = {feature: entry["smallest"] for feature, entry in report["selection"].items()}
-    assert smallest == {
-        "customer_reply": "smollm2-135m", "delivery_desk": "gemma-270m", "invoice_extraction": "smollm2-135m",
-        "order_assistant": "smollm2-135m", "ticket_triage": "gemma-270m",
-    }  # fmt: skip
+    # no feature passes 80% on either model: none is named, and each reason says why in words
+    assert {entry["model"] for entry in report["selection"].values()} == {None}
+    assert report["selection"]["ticket_triage"]["reason"] == (
+        "no model named: the baseline gemma-270m passes 29%, below the 80% bar; a baseline that fails most cases "
+        "sets no behavior worth keeping; no candidate meets the gate and passes 80% either (closest: smollm2-135m passes 43% and "
+        "does not meet the gate: 1 case(s) regressed)"
+    )
+    assert {r["cost_per_1000"] for entry in report["selection"].values() for r in entry["ranking"]} == {0.0}
     triage = next(f for f in report["features"] if f["feature"] == "ticket_triage")
     assert triage["candidate_stats"]["p50"] < triage["baseline"]["p50"]  # the smaller model answers faster
     assert triage["candidate_stats"]["tokens_per_s"] > 0
@@ -94,7 +97,9 @@ def test_the_openai_provider_against_the_in_process_model(project: Project, llam
                      "--allow-missing")  # fmt: skip
     report = json.loads((project.root / "out/compare.json").read_text())
     jsonschema.validate(report, compare_schema())
-    assert report["baseline"]["models"]["hosted"] == {"provider": "openai", "model": "gemma-270m", "bytes": None}
+    assert report["baseline"]["models"]["hosted"] == {
+        "provider": "openai", "model": "gemma-270m", "bytes": None, "price": None,
+    }  # fmt: skip
     assert report["candidates"][0]["models"]["gemma-270m"]["model"] == "bundled:gemma-3-270m"
     assert {c["verdict"] for c in report["cases"]} <= {"passed", "failed", "regressed", "improved"}
     assert all(c["baseline"]["latency_ms"] and c["candidate"]["latency_ms"] for c in report["cases"])

@@ -12,10 +12,11 @@ import pytest
 
 from aitest.compare.calls import call_agreement, calls_change
 from aitest.compare.engine import CaseComparison, Comparison, compare
+from aitest.compare.schema import compare_schema
 from aitest.compare.sides import Side
 from aitest.models.response import ToolCall
 from aitest.reports.compare_html import html
-from aitest.reports.compare_report import compare_document, compare_schema, markdown, terminal
+from aitest.reports.compare_report import compare_document, markdown, terminal
 
 Call = tuple[str, dict[str, Any]]
 CANCEL: Call = ("cancel_order", {"order_id": "1234"})

@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from recorded import GEMMA, Call, write_recording
 
 from aitest.reports.run_report import report_schema
 from conftest import REPO, Project, copy_examples
@@ -271,3 +272,31 @@ def test_an_unwritable_report_path_fails_the_run_with_one_line(project: Project)
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["aitest error: cannot write the run report to */blocker/report.json: *"])
+
+
+PRICED = """
+[tool.aitest]
+specs = ["specs"]
+
+[tool.aitest.models.prod-llm]
+provider = "recorded"
+price = {input = 0.15, output = 0.6}
+"""
+
+
+def test_the_models_section_keeps_each_profiles_price(project: Project) -> None:
+    """A priced profile's price, per million tokens; a profile without one: null (a local model then costs 0)."""
+    project.pytester.makepyprojecttoml(PRICED)
+    project.module("ask", "def ask(question, model):\n    return model.complete(question)\n")
+    for feature, profile in (("hosted", "prod-llm"), ("local", "gemma-270m")):
+        spec = f"feature: {feature}\nmodel: {profile}\ntarget: ask:ask\ncases:\n  - id: a\n    vars: {{question: hi}}\n"
+        project.spec(f"specs/{feature}.yaml", spec)
+    recorded = {"provider": "recorded", "model": "prod-llm"}
+    write_recording(project.root, "hosted", [Call("hi", "hello", completion_tokens=2, model=recorded)])
+    write_recording(project.root, "local", [Call("hi", "hello", completion_tokens=2, model=GEMMA)])
+    project.run("--aitest-report=report.json").assert_outcomes(passed=2)
+    report = load_report(project.root / "report.json")
+    assert report["models"] == {
+        "prod-llm": {**recorded, "bytes": None, "price": {"input": 0.15, "output": 0.6}},
+        "gemma-270m": {**GEMMA, "bytes": 253_113_024, "price": None},
+    }

@@ -13,6 +13,7 @@ from aitest.errors import Location, ModelError
 
 if TYPE_CHECKING:
     from aitest.embeddings import Embedder
+    from aitest.models.profile import Price
     from aitest.trajectory import Trajectory
 
 
@@ -69,6 +70,23 @@ def parse_json(text: str) -> Any:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """What one run's model calls took, as a check may count or price it.
+
+    ``calls`` counts the run's model calls (every step of a conversation; a rubric's judge is not the
+    feature's); the tokens are summed over them, None when no call reported any. ``profile`` names the
+    model profile they ran on, ``price`` is its USD per million tokens: None when the profile gives
+    none and is hosted, zero for a local model that gives none.
+    """
+
+    calls: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    profile: str | None = None
+    price: Price | None = None
+
+
+@dataclass(frozen=True)
 class CheckContext:
     """What a check judges, and what it may compare with.
 
@@ -81,6 +99,7 @@ class CheckContext:
     calls a model (``rubric``) a client for a profile, recorded and replayed like the feature's.
     ``trajectory`` holds the run's model steps with their tool calls and the results fed back
     (empty when the feature made no ``respond`` call); ``finish_reason`` is the last answer's.
+    ``usage`` is what the run's model calls took (None in ``aitest.check``, which sees no model call).
     """
 
     value: Any
@@ -94,6 +113,7 @@ class CheckContext:
     models: ModelLookup | None = None
     trajectory: Trajectory = ()
     finish_reason: str | None = None
+    usage: Usage | None = None
 
     def json(self) -> Any:
         """The value as JSON: text is parsed (ValueError when it is not JSON), anything else is already JSON."""

@@ -11,6 +11,7 @@ _FAMILIES = (
     "aitest.checks.json_schema",
     "aitest.checks.pii",
     "aitest.checks.latency",
+    "aitest.checks.cost",
     "aitest.checks.similarity",
     "aitest.checks.custom",
     "aitest.checks.rubric",

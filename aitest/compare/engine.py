@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from aitest.compare.calls import compare_calls
+from aitest.compare.cost import cost_per_1000
 from aitest.compare.sides import CompareError, Side
 from aitest.compare.stats import (
     Difference,
@@ -22,9 +23,10 @@ from aitest.compare.stats import (
     percentile,
     wilson,
 )
+from aitest.reports.run_report import checks_passed
 
 VERDICTS = ("regressed", "improved", "passed", "failed", "missing")
-PASSED, FAILED = ("passed", "xpassed"), ("failed", "error", "xfailed")  # other outcomes: no evidence
+FAILED = ("failed", "error", "xfailed")  # a pass: checks_passed (strict xfail too); other outcomes: no evidence
 Similarity = Callable[[str, str], float | None]  # two texts -> cosine similarity, None when it cannot tell
 
 
@@ -71,6 +73,7 @@ class SideStats:
     p50: float | None
     p95: float | None
     tokens_per_s: float | None
+    cost_per_1000: float | None = None  # USD per 1,000 cases; None when a model's price is not known
 
     @property
     def rate(self) -> float | None:
@@ -118,44 +121,13 @@ class Comparison:
     def passed(self) -> bool:
         return not self.reasons()
 
-    def selection(self) -> dict[str, list[dict[str, Any]]]:
-        """Per feature, the models ranked: those that meet the gate first, then by pass rate, then by size."""
-        ranking: dict[str, list[dict[str, Any]]] = {}
-        for feature in sorted({f.feature for f in self.features}):
-            rows = []
-            first = next(f for f in self.features if f.feature == feature)
-            rows.append(_row(self.baseline, first.baseline, True, baseline=True))
-            for f in (f for f in self.features if f.feature == feature):
-                side = next(s for s in self.candidates if s.name == f.candidate)
-                rows.append(_row(side, f.other, f.passed))
-            rows.sort(key=lambda r: (not r["meets_gate"], -(r["pass_rate"] or 0), r["bytes"] or float("inf")))
-            ranking[feature] = rows
-        return ranking
-
-    def smallest(self, feature: str) -> str | None:
-        """The smallest model that meets the gate for ``feature`` (sizes where known)."""
-        meeting = [r for r in self.selection()[feature] if r["meets_gate"] and r["bytes"] is not None]
-        return min(meeting, key=lambda r: r["bytes"])["name"] if meeting else None
-
-
-def _row(side: Side, stats: SideStats, meets: bool, *, baseline: bool = False) -> dict[str, Any]:
-    return {
-        "name": side.name,
-        "baseline": baseline,
-        "meets_gate": meets,
-        "pass_rate": stats.rate,
-        "latency_p50_ms": stats.p50,
-        "latency_p95_ms": stats.p95,
-        "tokens_per_s": stats.tokens_per_s,
-        "bytes": side.size,
-    }
-
 
 def evidence(case: dict[str, Any] | None) -> bool | None:
-    """Did the case pass (True), fail (False), or give no evidence (None: absent, missing, skipped)?"""
+    """Did the case pass (True), fail (False), or give no evidence (None: absent, missing, skipped)? A case
+    marked `xfail` counts by what the model did: passing its checks is a pass, whatever strict xfail made of it."""
     if case is None:
         return None
-    if case["outcome"] in PASSED:
+    if checks_passed(case):
         return True
     if case["outcome"] in FAILED:
         return False
@@ -200,7 +172,8 @@ def compare(
             ]  # fmt: skip
             result.cases.extend(pairs)
             gate = {**baseline.gates.get(feature, {}), **candidate.gates.get(feature, {})}
-            result.features.append(_feature(feature, candidate.name, pairs, Limits.of(gate, overrides or {})))
+            limits = Limits.of(gate, overrides or {})
+            result.features.append(_feature(feature, (baseline, candidate), pairs, limits))
     if not result.cases:
         raise CompareError(
             "no cases to compare: neither side holds a result",
@@ -237,6 +210,20 @@ def _case(
 
 def _first_output(case: dict[str, Any]) -> Any:
     return case["runs"][0]["output"] if case.get("runs") else None
+
+
+def shown_run(case: dict[str, Any]) -> tuple[Any, float | None, str]:
+    """The output a report shows for a side, its latency, and (for a property) which input it is the output of:
+    a case's first run; a property's run of its smallest failing input or, when it held, its first input."""
+    runs = case.get("runs") or []
+    if runs:
+        of = "the smallest input that breaks it" if case.get("kind") == "property" else ""
+        return runs[0]["output"], runs[0]["latency_ms"], of
+    examples = ((case.get("extra") or {}).get("property") or {}).get("examples") or []
+    if case.get("kind") == "property" and examples and evidence(case):
+        tried = f"{len(examples)} inputs" if len(examples) > 1 else "1 input"
+        return examples[0]["output"], examples[0]["latency_ms"], f"the first of {tried} tried (it held on each)"
+    return None, None, ""
 
 
 def _broken_critical(base: dict[str, Any], other: dict[str, Any]) -> list[str]:
@@ -297,7 +284,7 @@ def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _side_stats(cases: list[dict[str, Any]]) -> SideStats:
+def _side_stats(cases: list[dict[str, Any]], models: dict[str, dict[str, Any]] | None = None) -> SideStats:
     judged = [c for c in cases if evidence(c) is not None]
     passed = sum(1 for c in judged if evidence(c))
     low, high = wilson(passed, len(judged))
@@ -308,7 +295,7 @@ def _side_stats(cases: list[dict[str, Any]]) -> SideStats:
     seconds = sum(r["latency_ms"] for r in timed) / 1000
     tokens_per_s = sum(r["tokens"]["completion"] for r in timed) / seconds if seconds else None
     return SideStats(len(judged), passed, low, high, percentile(latencies, 0.5), percentile(latencies, 0.95),
-                     tokens_per_s)  # fmt: skip
+                     tokens_per_s, cost_per_1000(cases, models or {}))  # fmt: skip
 
 
 def _runs(case: dict[str, Any]) -> tuple[int, int]:
@@ -319,7 +306,7 @@ def _runs(case: dict[str, Any]) -> tuple[int, int]:
     return sum(1 for r in runs if r["passed"]), len(runs)
 
 
-def _feature(feature: str, candidate: str, pairs: list[CaseComparison], limits: Limits) -> FeatureComparison:
+def _feature(feature: str, sides: tuple[Side, Side], pairs: list[CaseComparison], limits: Limits) -> FeatureComparison:
     counts = {v: sum(1 for p in pairs if p.verdict == v) for v in VERDICTS}
     paired = [p for p in pairs if p.verdict != "missing"]
     # the statistics count pass -> fail pairs only: a case whose calls changed while it passed on both sides is
@@ -334,10 +321,10 @@ def _feature(feature: str, candidate: str, pairs: list[CaseComparison], limits: 
     agreements = [p.agreement for p in paired if p.agreement is not None]
     found = FeatureComparison(
         feature=feature,
-        candidate=candidate,
+        candidate=sides[1].name,
         counts=counts,
-        baseline=_side_stats([p.baseline for p in pairs if p.baseline]),
-        other=_side_stats([p.other for p in pairs if p.other]),
+        baseline=_side_stats([p.baseline for p in pairs if p.baseline], sides[0].models),
+        other=_side_stats([p.other for p in pairs if p.other], sides[1].models),
         p_value=mcnemar_p(regressions, improvements),
         difference=diff,
         limits=limits,

@@ -14,6 +14,10 @@ from typing import Any
 from aitest.errors import AitestError
 from aitest.reports.run_report import REPORT_VERSION
 
+# how a provider's models are run, as far as selection cares: a local one has a file (a size) and costs nothing
+# unless priced; a hosted one (a server, or a replay-only import) has no file; another provider is not known
+HOSTED_PROVIDERS = frozenset({"openai", "recorded"})
+
 
 class CompareError(AitestError):
     """Bad usage or input of `aitest compare` (exit status 2)."""
@@ -40,6 +44,11 @@ class Side:
         """The bytes of its model file, when it ran on one model of known size."""
         sizes = {m.get("bytes") for m in self.models.values()}
         return sizes.pop() if len(sizes) == 1 else None
+
+    @property
+    def hosted(self) -> bool:
+        """Its models are all hosted (a server, or recordings alone): a file size does not apply."""
+        return bool(self.models) and all(m.get("provider") in HOSTED_PROVIDERS for m in self.models.values())
 
     def add(self, report: dict[str, Any]) -> None:
         """Merge one report (a shard) into this side."""

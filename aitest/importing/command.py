@@ -73,9 +73,8 @@ def _run(args: argparse.Namespace) -> int:
     profiles = all_profiles(config)
     existing = profiles.get(args.profile)
     if existing is not None and existing.provider != "recorded":
-        declared = args.profile in config.models and existing.location is not None
-        where = f" ({_relative(Path(existing.location.file), rootdir)}:{existing.location.line})" if declared else ""
-        where = where or " (built in)"
+        at = existing.location if args.profile in config.models else None
+        where = f" ({_relative(Path(at.file), rootdir)}:{at.line})" if at is not None else " (built in)"
         return _fail(f"model profile '{args.profile}' exists with provider {existing.provider}{where}: import the "
                      "log into a profile of its own (--profile prod-llm)")  # fmt: skip
 

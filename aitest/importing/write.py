@@ -28,8 +28,9 @@ def entries(spec: Spec, cases: list[NewCase], profile: Profile) -> list[Entry]:
     """One entry per new case: its first step's request, keyed for ``profile``, answered as the log says."""
     identity = profile.identity()
     out = []
+    by_id = {c.id: c for c in spec.cases}
     for new in cases:
-        case = spec.case(new.id)
+        case = by_id[new.id]
         history, definitions, choice = first_step(spec.turns_for(case), spec.tools, case.vars)
         tools = tool_definitions(list(definitions)) if definitions else None
         request = chat_request(history, tools, tool_summary(tools) if tools else None, choice, dict(spec.params))

@@ -24,6 +24,17 @@ class Price:
         return {"input": self.input, "output": self.output}
 
 
+LOCAL_PROVIDERS = frozenset({"llama_cpp"})  # a model on this machine: it costs 0 unless a price is given
+
+
+def price_or_default(provider: str | None, price: Price | None) -> Price | None:
+    """The price a cost is computed with: the profile's, else 0 for a local model; None (not known) for a
+    hosted one that gives none."""
+    if price is not None:
+        return price
+    return Price() if provider in LOCAL_PROVIDERS else None
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str

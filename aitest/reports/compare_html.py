@@ -11,7 +11,7 @@ from typing import Any
 
 from aitest.compare.calls import first_calls, first_trajectory
 from aitest.compare.engine import CaseComparison, Comparison
-from aitest.reports.compare_report import compare_document, ordered_cases, verdict_line
+from aitest.reports.compare_report import compare_document, ordered_cases, size, usd, verdict_line
 from aitest.reports.trajectory_html import STYLE as TRAJECTORY_STYLE
 from aitest.reports.trajectory_html import calls_diff_html, trajectory_html
 
@@ -26,7 +26,7 @@ pre{margin:0;white-space:pre-wrap;word-break:break-word;max-height:260px;overflo
 .diff .add{background:#aceebb} .diff .del{background:#ffcecb}
 .charts{display:flex;flex-wrap:wrap;gap:24px} figure{margin:0} figcaption{font-weight:600;margin-bottom:4px}
 .legend span{display:inline-block;margin-right:14px} .swatch{display:inline-block;width:10px;height:10px;
-margin-right:4px}
+margin-right:4px} #choices .no-model{color:#c62828}
 """
 
 
@@ -80,11 +80,16 @@ def _bars(title: str, groups: list[tuple[str, list[tuple[str, float | None, floa
         start = x
         x += (room - len(bars) * bar) / 2
         for name, value, whisker in bars:
-            if value is not None:
-                h = min(value, top) / top * height if top else 0
+            if value is None:  # no data: said so where the bar would stand, never an empty gap
+                parts.append(_label(x + bar / 2, 6 + height, "n/a", "na"))
+            else:
+                # a 0 would draw nothing and read as no data: a 2px sliver and its value mark it
+                h = max(min(value, top) / top * height if top else 0, 2.0 if value == 0 else 0)
                 parts.append(f'<rect class="bar" x="{x:.1f}" y="{10 + height - h:.1f}" width="{bar}" '
                              f'height="{h:.1f}" fill="{colour[name]}"><title>{escape(name)}: {value:.1f}{unit}'
                              f"</title></rect>")  # fmt: skip
+                if value == 0:
+                    parts.append(_label(x + bar / 2, 6 + height - h, f"0{unit}", "zero"))
                 if whisker is not None:
                     w = min(whisker, top) / top * height
                     parts.append(f'<line x1="{x + bar / 2:.1f}" x2="{x + bar / 2:.1f}" y1="{10 + height - h:.1f}" '
@@ -97,6 +102,10 @@ def _bars(title: str, groups: list[tuple[str, list[tuple[str, float | None, floa
     legend = "".join(f'<span><i class="swatch" style="background:{colour[m]}"></i>{escape(m)}</span>' for m in models)
     return (f'<figure class="chart"><figcaption>{escape(title)}</figcaption>{"".join(parts)}'
             f'<div class="legend">{legend}</div><small>{escape(caption)}</small></figure>')  # fmt: skip
+
+
+def _label(x: float, y: float, text: str, kind: str) -> str:
+    return f'<text class="bar-label {kind}" x="{x:.1f}" y="{y:.1f}" font-size="10" text-anchor="middle">{text}</text>'
 
 
 def html(comparison: Comparison) -> str:
@@ -166,23 +175,30 @@ def _feature_table(doc: dict[str, Any]) -> str:
 
 
 def _selection_table(doc: dict[str, Any]) -> str:
-    rows = ['<table id="selection"><tr><th>feature</th><th>model</th><th>meets the gate</th><th>pass rate</th>'
-            "<th>p50 ms</th><th>p95 ms</th><th>tokens/s</th><th>size</th></tr>"]  # fmt: skip
+    """The model named per feature (or why none is, in words), then every model's row."""
+    named = ['<ul id="choices">']
+    for feature, entry in doc["selection"].items():
+        kind = "named" if entry["model"] else "no-model"
+        named.append(f'<li class="{kind}"><b>{escape(feature)}</b>: {escape(entry["reason"])}</li>')
+    heads = ("feature", "model", "meets the gate", "pass rate (bar)", "p50 ms", "p95 ms", "tokens/s", "size",
+             "cost per 1,000 cases")  # fmt: skip
+    rows = ['<table id="selection"><tr>' + "".join(f"<th>{h}</th>" for h in heads) + "</tr>"]
     for feature, entry in doc["selection"].items():
         for r in entry["ranking"]:
-            smallest = " ★ smallest that meets the gate" if r["name"] == entry["smallest"] else ""
+            keeps = " ★ keeps the behavior" if r["name"] == entry["model"] else ""
             cells = [
                 escape(feature),
-                escape(r["name"]) + (" (baseline)" if r["baseline"] else "") + smallest,
+                escape(r["name"]) + (" (baseline)" if r["baseline"] else "") + keeps,
                 "yes" if r["meets_gate"] else "no",
-                "n/a" if r["pass_rate"] is None else f"{r['pass_rate']:.0%}",
+                ("n/a" if r["pass_rate"] is None else f"{r['pass_rate']:.0%}") + f" ({entry['bar']:.0%})",
                 "n/a" if r["latency_p50_ms"] is None else f"{r['latency_p50_ms']:.0f}",
                 "n/a" if r["latency_p95_ms"] is None else f"{r['latency_p95_ms']:.0f}",
                 "n/a" if r["tokens_per_s"] is None else f"{r['tokens_per_s']:.1f}",
-                "?" if r["bytes"] is None else f"{r['bytes'] / 1e6:.0f} MB",
+                size(r["bytes"], hosted=r["hosted"]),
+                usd(r["cost_per_1000"]),
             ]
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return "".join(rows) + "</table>"
+    return "".join(named) + "</ul>" + "".join(rows) + "</table>"
 
 
 def _cases_table(doc: dict[str, Any], cases: list[CaseComparison]) -> str:
@@ -192,18 +208,23 @@ def _cases_table(doc: dict[str, Any], cases: list[CaseComparison]) -> str:
             "<th>candidate output</th><th>diff</th></tr>"]  # fmt: skip
     for c, found in zip(doc["cases"], cases, strict=True):
         b, k = c["baseline"], c["candidate"]
-        head = f"{escape(b['name'])}: {escape(b['outcome'])}"
-        tail = f"{escape(k['name'])}: {escape(k['outcome'])}"
         before, after, diff = _conversation(found)
         rows.append(
             f'<tr class="case {c["verdict"]}"><td class="verdict">{c["verdict"]}</td>'
             f"<td>{escape(c['feature'])}::{escape(c['id'])}{' (critical)' if c['critical'] else ''}</td>"
-            f"<td><small>{head}</small><pre>{escape(_text(b['output']))}</pre>{before}</td>"
-            f"<td><small>{tail}</small><pre>{escape(_text(k['output']))}</pre>"
-            f"{'<small>' + escape(k['reason']) + '</small>' if k['reason'] else ''}{after}</td>"
+            f"<td>{_side_cell(b)}{before}</td><td>{_side_cell(k)}{after}</td>"
             f"<td>{diff}{_labelled(diff, _diff(b['output'], k['output']))}</td></tr>"
         )
     return "".join(rows) + "</table>"
+
+
+def _side_cell(side: dict[str, Any]) -> str:
+    """One side of a case: its outcome, its output (a property's: of which input), and its own reason."""
+    of = f"<small>output of {escape(side['output_of'])}</small>" if side.get("output_of") else ""
+    shown = side["reason"] and side["outcome"] != "passed"
+    reason = f'<small class="reason">{escape(side["reason"])}</small>' if shown else ""
+    head = f"<small>{escape(side['name'])}: {escape(side['outcome'])}</small>{of}"
+    return f"{head}<pre>{escape(_text(side['output']))}</pre>{reason}"
 
 
 def _conversation(found: CaseComparison) -> tuple[str, str, str]:

@@ -8,10 +8,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aitest.compare.calls import first_calls
-from aitest.compare.engine import CaseComparison, Comparison, FeatureComparison, SideStats
+from aitest.compare.engine import CaseComparison, Comparison, FeatureComparison, SideStats, evidence, shown_run
+from aitest.compare.schema import COMPARE_VERSION
+from aitest.compare.selection import select
+from aitest.reports.run_report import checks_passed
 from aitest.util.text import cut, first_line
 
-COMPARE_VERSION = 1
 ORDER = {"regressed": 0, "missing": 1, "improved": 2, "failed": 3, "passed": 4}
 
 
@@ -20,16 +22,20 @@ def ordered_cases(comparison: Comparison) -> list[CaseComparison]:
 
 
 def _side(name: str, case: dict[str, Any] | None) -> dict[str, Any]:
+    """One side of a case, its own outcome and reason only. A case marked `xfail` that passed its checks shows
+    as `xpassed`, whatever strict xfail made of it (its reason says so)."""
     if case is None:
         return {"name": name, "outcome": "absent", "output": None, "latency_ms": None, "reason": "not in this side"}
-    runs = case.get("runs") or []
+    output, latency, output_of = shown_run(case)
     side: dict[str, Any] = {
         "name": name,
-        "outcome": case["outcome"],
-        "output": runs[0]["output"] if runs else None,
-        "latency_ms": runs[0]["latency_ms"] if runs else None,
+        "outcome": "xpassed" if case["outcome"] == "failed" and checks_passed(case) else case["outcome"],
+        "output": output,
+        "latency_ms": latency,
         "reason": case.get("reason", ""),
     }
+    if output_of:
+        side["output_of"] = output_of
     calls = first_calls(case)
     if calls is not None:  # a conversation: the first run's tool calls
         side["tool_calls"] = [{"name": call.name, "arguments": call.arguments} for call in calls]
@@ -76,10 +82,7 @@ def compare_document(comparison: Comparison) -> dict[str, Any]:
             for side in comparison.candidates
         ],
         "features": [_feature(f) for f in comparison.features],
-        "selection": {
-            feature: {"ranking": rows, "smallest": comparison.smallest(feature)}
-            for feature, rows in comparison.selection().items()
-        },
+        "selection": {feature: chosen.as_dict() for feature, chosen in select(comparison).items()},
         "cases": [
             {
                 "feature": c.feature,
@@ -110,12 +113,39 @@ def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
 
-def _size(size: int | None) -> str:
-    return "?" if size is None else f"{size / 1e6:.0f} MB"
+def size(size: int | None, *, hosted: bool) -> str:
+    """A model's size as the selection tables show it: a hosted model has no file to weigh."""
+    if size is not None:
+        return f"{size / 1e6:.0f} MB"
+    return "n/a (hosted)" if hosted else "?"
+
+
+def usd(value: float | None) -> str:
+    """A cost in USD: n/a when a price is not known; small costs keep their first significant digits."""
+    if value is None:
+        return "n/a"
+    return f"${value:,.2f}" if value == 0 or value >= 0.01 else f"${value:.2g}"
+
+
+def _no_evidence(case: CaseComparison) -> str:
+    """Why a `missing` case has no evidence: each side that lacks it, with that side's own reason."""
+    parts = []
+    for role, side in (("baseline", case.baseline), ("candidate", case.other)):
+        if evidence(side) is not None:
+            continue
+        if side is None:
+            parts.append(f"not on the {role}")
+        else:
+            reason = first_line(side.get("reason", "") or "") or "no reason recorded"
+            parts.append(f"{side['outcome']} on the {role}: {reason}")
+    return "; ".join(parts)
 
 
 def _why(case: CaseComparison) -> str:
-    """Why the case did not pass on the candidate: its first failing check, and its tool calls if they changed."""
+    """Why the case did not pass on the candidate: its first failing check, and its tool calls if they changed;
+    for a `missing` case, which side has no evidence and why (never the other side's failure)."""
+    if case.verdict == "missing":
+        return cut(_no_evidence(case), 120)
     reason = first_line((case.other or {}).get("reason", "") or "")
     if case.calls_changed:
         reason = f"{reason}; {case.calls_reason}" if reason else case.calls_reason
@@ -155,15 +185,15 @@ def terminal(comparison: Comparison) -> str:
             f"{'pass' if f.passed else 'FAIL'}"
         )
     lines.append("")
-    lines.append("model selection (meets the gate, pass rate, p50, size):")
-    for feature, rows in comparison.selection().items():
+    lines.append("model selection (meets the gate, pass rate, p50, size, cost per 1,000 cases):")
+    for feature, chosen in select(comparison).items():
         ranked = ", ".join(
-            f"{r['name']}{' (baseline)' if r['baseline'] else ''} {'yes' if r['meets_gate'] else 'no'} "
-            f"{_percent(r['pass_rate'])} {_ms(r['latency_p50_ms'])} ms {_size(r['bytes'])}"
-            for r in rows
+            f"{r.name}{' (baseline)' if r.baseline else ''} {'yes' if r.meets_gate else 'no'} "
+            f"{_percent(r.pass_rate)} {_ms(r.latency_p50_ms)} ms {size(r.bytes, hosted=r.hosted)} "
+            f"{usd(r.cost_per_1000)}"
+            for r in chosen.ranking
         )
-        smallest = comparison.smallest(feature)
-        lines.append(f"  {feature}: {ranked}" + (f"; smallest that meets it: {smallest}" if smallest else ""))
+        lines += [f"  {feature}: {ranked}", f"    {chosen.reason}"]
     return "\n".join(lines)
 
 
@@ -191,12 +221,7 @@ def markdown(comparison: Comparison) -> str:
             f"{f.counts['missing']} | {_rate(f.baseline)} | {_rate(f.other)} | {f.p_adjusted:.3f} | {agree} | "
             f"{latency} | {gate} |"
         )
-    out += ["", "**Model selection** (the smallest model that meets the gate):", ""]
-    for feature, rows in comparison.selection().items():
-        smallest = comparison.smallest(feature) or "none"
-        ranked = ", ".join(f"{r['name']} ({_percent(r['pass_rate'])}, {_size(r['bytes'])})" for r in rows
-                           if r["meets_gate"]) or "no model"  # fmt: skip
-        out.append(f"- {feature}: **{smallest}**; meets the gate: {ranked}")
+    out += _markdown_selection(comparison)
     others = [c for c in ordered_cases(comparison) if c.verdict not in ("regressed", "missing")]
     if others:
         out += ["", f"<details><summary>{len(others)} other cases</summary>", "", "| verdict | case | candidate |",
@@ -206,160 +231,24 @@ def markdown(comparison: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
+def _markdown_selection(comparison: Comparison) -> list[str]:
+    """The model named per feature (or why none is), then every model's row."""
+    selection = select(comparison)
+    out = ["", "**Model selection** (named: the smallest candidate that meets the gate and reaches the feature's "
+           "pass-rate bar):", ""]  # fmt: skip
+    out += [f"- **{feature}**: {_md(chosen.reason)}" for feature, chosen in selection.items()]
+    out += ["", "| feature | model | meets the gate | pass rate | p50 / p95 ms | size | cost per 1,000 cases |",
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for feature, chosen in selection.items():
+        for r in chosen.ranking:
+            name = f"**{r.name}**" if r.name == chosen.model else r.name
+            out.append(
+                f"| {feature} | {name}{' (baseline)' if r.baseline else ''} | {'yes' if r.meets_gate else 'no'} | "
+                f"{_percent(r.pass_rate)} | {_ms(r.latency_p50_ms)} / {_ms(r.latency_p95_ms)} | "
+                f"{size(r.bytes, hosted=r.hosted)} | {usd(r.cost_per_1000)} |"
+            )
+    return out
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def compare_schema() -> dict[str, Any]:
-    """The JSON Schema of compare.json (docs/compare.schema.json)."""
-    number = {"type": ["number", "null"]}
-    side_case = {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "description": "the profile or report this side came from"},
-            "outcome": {"type": "string", "description": "a run-report outcome, or absent"},
-            "output": {"description": "the first run's output"},
-            "latency_ms": number,
-            "reason": {"type": "string"},
-            "tool_calls": {
-                "type": "array",
-                "description": "the first run's tool calls, in order (a conversation only)",
-                "items": {
-                    "type": "object",
-                    "properties": {"name": {"type": "string"}, "arguments": {"type": "object"}},
-                    "required": ["name", "arguments"],
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "required": ["name", "outcome", "output", "latency_ms", "reason"],
-        "additionalProperties": False,
-    }
-    gate = {
-        "type": "object",
-        "properties": {"passed": {"type": "boolean"}, "reasons": {"type": "array", "items": {"type": "string"}}},
-        "required": ["passed", "reasons"],
-        "additionalProperties": False,
-    }
-    stats = {
-        "type": "object",
-        "properties": {
-            "cases": {"type": "integer"},
-            "passed": {"type": "integer"},
-            "pass_rate": number,
-            "low": {"type": "number"},
-            "high": {"type": "number"},
-            "p50": number,
-            "p95": number,
-            "tokens_per_s": number,
-        },
-        "required": ["cases", "passed", "pass_rate", "low", "high", "p50", "p95", "tokens_per_s"],
-    }
-    side = {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "source": {"enum": ["profile", "report"]},
-            "models": {},
-            "gate": gate,
-        },
-        "required": ["name", "source", "models"],
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "aitest compare report",
-        "type": "object",
-        "properties": {
-            "aitest_compare": {"const": COMPARE_VERSION},
-            "created": {"type": "string", "format": "date-time"},
-            "gate": gate,
-            "notes": {"type": "array", "items": {"type": "string"}},
-            "baseline": side,
-            "candidates": {"type": "array", "items": side, "minItems": 1},
-            "features": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "feature": {"type": "string"},
-                        "candidate": {"type": "string"},
-                        "counts": {
-                            "type": "object",
-                            "properties": {v: {"type": "integer", "minimum": 0} for v in ORDER},
-                            "required": list(ORDER),
-                        },
-                        "baseline": stats,
-                        "candidate_stats": stats,
-                        "p_value": {"type": "number", "minimum": 0, "maximum": 1},
-                        "p_adjusted": {"type": "number", "minimum": 0, "maximum": 1},
-                        "difference": {"type": "object", "required": ["value", "low", "high"]},
-                        "statistical": {"type": ["object", "null"]},
-                        "agreement": number,
-                        "limits": {"type": "object"},
-                        "gate": gate,
-                    },
-                    "required": [
-                        "feature",
-                        "candidate",
-                        "counts",
-                        "baseline",
-                        "candidate_stats",
-                        "p_value",
-                        "p_adjusted",
-                        "difference",
-                        "statistical",
-                        "agreement",
-                        "limits",
-                        "gate",
-                    ],
-                },
-            },
-            "selection": {"type": "object"},
-            "cases": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "feature": {"type": "string"},
-                        "id": {"type": "string"},
-                        "verdict": {"enum": list(ORDER)},
-                        "critical": {"type": "boolean"},
-                        "broken_critical": {"type": "array", "items": {"type": "string"}},
-                        "agreement": number,
-                        "calls_changed": {
-                            "type": "boolean",
-                            "description": "the first runs made different tool calls (a changed call regresses)",
-                        },
-                        "calls_reason": {"type": "string", "description": "how the tool calls changed, one line"},
-                        "baseline": side_case,
-                        "candidate": side_case,
-                    },
-                    "required": [
-                        "feature",
-                        "id",
-                        "verdict",
-                        "critical",
-                        "broken_critical",
-                        "agreement",
-                        "calls_changed",
-                        "calls_reason",
-                        "baseline",
-                        "candidate",
-                    ],
-                    "additionalProperties": False,
-                },
-            },
-        },
-        "required": [
-            "aitest_compare",
-            "created",
-            "gate",
-            "notes",
-            "baseline",
-            "candidates",
-            "features",
-            "selection",
-            "cases",
-        ],
-        "additionalProperties": False,
-    }
