@@ -57,3 +57,18 @@ def test_a_spec_runs_live_on_smollm2_and_replays(project: Project, smollm2: Path
     other.stdout.fnmatch_lines(
         ["*model differs: recorded llama_cpp bundled:smollm2-135m, now llama_cpp bundled:gemma-3-270m*"]
     )
+
+
+def test_gemma_reads_the_system_turn_of_a_chat_without_tools(gemma: Path, tmp_path: Path) -> None:
+    """llama-cpp-python's gemma format drops a system turn: the provider puts it in the first user turn."""
+    from aitest.config import Config
+    from aitest.models.profiles import all_profiles
+    from aitest.models.providers.registry import get_provider
+
+    provider = get_provider(all_profiles(Config(tmp_path))["gemma-270m"], tmp_path)
+    params = {"temperature": 0, "max_tokens": 4}
+    bare = provider.chat([{"role": "user", "content": "Do you have gift cards?"}], params)
+    system = {"role": "system", "content": "You route Acme support messages to billing, shipping or other."}
+    told = provider.chat([system, {"role": "user", "content": "Do you have gift cards?"}], params)
+    assert told.prompt_tokens is not None and bare.prompt_tokens is not None
+    assert told.prompt_tokens >= bare.prompt_tokens + 10  # the system text reached the model

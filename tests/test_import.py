@@ -157,7 +157,8 @@ def test_without_redact_personal_data_is_a_warning(project: Project) -> None:
     assert result.ret == 0
     result.stderr.fnmatch_lines([
         "warning: personal data found in 5 requests (email 3, phone 2) and written as logged; "
-        "import with --redact email,phone to replace it",
+        "to replace it, remove what this import wrote (the new cases, or the new spec and its recording) and "
+        "import again with --redact email,phone",
     ])  # fmt: skip
 
 
@@ -494,3 +495,170 @@ def test_bad_options(project: Project) -> None:
     missing = imported(project, "nope.jsonl", "--feature", "routing", "--profile", "prod-llm")
     assert missing.ret == 2
     missing.stderr.fnmatch_lines(["aitest import: nope.jsonl: no such file"])
+
+
+def test_another_profiles_answers_to_cases_already_imported_are_recorded(project: Project) -> None:
+    log = jsonl(project, "prod.jsonl", ROWS)
+    assert imported(project, log, "--feature", "routing", "--profile", "prod-llm").ret == 0
+    other = [pair(r["request"]["messages"][1]["content"], r["response"]["choices"][0]["message"]["content"] + "!")
+             for r in ROWS]  # fmt: skip
+    for row in other:
+        row["request"]["model"] = row["response"]["model"] = "claude-x"
+    result = imported(project, jsonl(project, "other.jsonl", other), "--feature", "routing", "--profile", "claude")
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines([
+        "  already imported: 3 requests (left as they are)",
+        "  recordings: specs/__recordings__/routing.yaml (+3 entries for claude)",
+        "  profile: [tool.aitest.models.claude] added to pyproject.toml (provider recorded)",
+    ])  # fmt: skip
+    assert project.run("--aitest-model", "claude").ret == 0
+    # a recording deleted by mistake: importing the log again brings its entries back
+    (project.root / "specs/__recordings__/routing.yaml").unlink()
+    again = imported(project, log, "--feature", "routing", "--profile", "prod-llm")
+    again.stdout.fnmatch_lines(["  recordings: specs/__recordings__/routing.yaml (+3 entries for prod-llm)"])
+    project.run("--aitest-model", "prod-llm").assert_outcomes(passed=3)
+
+
+def test_rewrite_on_another_model_keeps_the_imported_answers(project: Project) -> None:
+    imported(project, jsonl(project, "prod.jsonl", ROWS), "--feature", "routing", "--profile", "prod-llm")
+    project.file("conftest.py", INSTANT)
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.aitest.models.fast]\nprovider = "instant"\nmodel = "a"\n')
+    project.run("--aitest-model", "fast", "--aitest-record=rewrite").assert_outcomes(passed=3)
+    project.run("--aitest-model", "prod-llm").assert_outcomes(passed=3)
+
+
+INSTANT = """
+from aitest.models.providers.base import Completion, Provider
+from aitest.models.providers.registry import register
+
+
+@register
+class Instant(Provider):
+    name = "instant"
+    options = {"model": "str"}
+    required = ("model",)
+    model_option = "model"
+
+    @classmethod
+    def from_profile(cls, profile, rootdir=None):
+        return cls()
+
+    def complete(self, prompt, params):
+        return Completion("ok", 1, 1)
+
+    def chat(self, messages, params):
+        return Completion("ok", 1, 1)
+"""
+
+
+def test_odd_lines_are_skipped_with_a_reason_never_a_traceback(project: Project) -> None:
+    good = json.dumps(ROWS[0])
+    odd = [
+        '{"request": {"messages": [{"role": "user", "content": "cut \\ud83d"}]}, "response": {"choices": [{"message": {"content": "ok"}}]}}',
+        json.dumps({"request": ROWS[1]["request"], "response": [{"choices": [{"delta": "text"}]}]}),
+        json.dumps({"request": ROWS[1]["request"], "response": [{"choices": [{"delta": {"tool_calls": [{"index": "x"}]}}]}]}),
+        json.dumps({"request": {**ROWS[1]["request"], "temperature": "hot"}, "response": ROWS[1]["response"]}),
+        json.dumps({"request": {**ROWS[1]["request"], "response_format": {"type": "json_schema", "json_schema": "x"}},
+                    "response": ROWS[2]["response"]}),
+        json.dumps({"request": {**ROWS[1]["request"], "tool_choice": {"weird": 1},
+                                "tools": [{"type": "function", "function": {"name": "f"}}]}, "response": ROWS[1]["response"]}),
+        json.dumps({"latency_ms": 1e400, **ROWS[2]}).replace("Infinity", "1e999"),
+        "[" * 100_000 + "]" * 100_000,
+    ]  # fmt: skip
+    project.file("odd.jsonl", good + "\n" + "\n".join(odd) + "\n")
+    result = imported(project, "odd.jsonl", "--feature", "routing", "--profile", "prod-llm")
+    assert result.ret == 1, result.stderr.str()
+    assert "Traceback" not in result.stderr.str()
+    result.stderr.fnmatch_lines([
+        "odd.jsonl:2: holds text that is not valid Unicode (a lone surrogate: a character cut in half?)",
+        "odd.jsonl:3: a streamed chunk's delta is not an object",
+        "odd.jsonl:4: a streamed chunk's tool call is not {index, id, function: {name, arguments}}",
+        "odd.jsonl:5: its temperature (\"hot\") is not a valid value for it",
+        "odd.jsonl:7: its tool_choice is not auto, required, none or {type: function, function: {name}}",
+        "odd.jsonl:9: not JSON *",
+    ])  # fmt: skip
+    spans = export(
+        span({"gen_ai.input.messages": "[}"}),
+        {"name": ["x"], "attributes": [{"key": "k", "value": {"arrayValue": "x"}}]},
+    )
+    jsonl(project, "spans.jsonl", [spans, {"resourceSpans": [["x"]]}])
+    otel = imported(project, "spans.jsonl", "--feature", "spans", "--profile", "prod-llm")
+    assert otel.ret == 2 and "Traceback" not in otel.stderr.str(), otel.stderr.str()
+    otel.stderr.fnmatch_lines(["spans.jsonl:1 (span 1): gen_ai.input.messages is not JSON"])
+
+
+def test_a_first_line_over_64_kb_is_recognised(project: Project) -> None:
+    jsonl(project, "rag.jsonl", [pair("context " * 12_000 + "question?", "answer"), ROWS[0]])
+    result = imported(project, "rag.jsonl", "--feature", "rag", "--profile", "prod-llm")
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines(["  imported 2 requests*"])
+
+
+def test_crlf_spec_keeps_its_line_endings_and_the_feature_is_found_under_any_name(project: Project) -> None:
+    original = (f"feature: routing\r\nmessages:\r\n  - system: '{SYSTEM}'\r\n  - user: '{{{{ t }}}}'\r\ncases:\r\n"
+                "  - id: mine\r\n    vars: {t: Hi}\r\n")  # fmt: skip
+    path = project.root / "specs" / "our_routing.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(original.encode())
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_bytes(pyproject.read_bytes().replace(b"\n", b"\r\n"))
+    result = imported(project, jsonl(project, "prod.jsonl", ROWS), "--feature", "routing", "--profile", "prod-llm")
+    assert result.ret == 0, result.stderr.str()
+    result.stdout.fnmatch_lines(["  imported 3 requests as cases of routing (specs/our_routing.yaml: new cases)"])
+    assert not (project.root / "specs/routing.yaml").exists()
+    data = path.read_bytes()
+    assert data.startswith(original.encode()) and b"\n" not in data.replace(b"\r\n", b"")
+    assert b"\n" not in pyproject.read_bytes().replace(b"\r\n", b"")
+
+
+def test_agent_logs_with_made_up_call_ids_are_duplicates(project: Project) -> None:
+    rows = []
+    for call_id, spacing in (("call_aaa", '{"order_id":"77"}'), ("call_bbb", '{"order_id": "77"}')):
+        row = tool_pair("Where is order 77?", "77")
+        row["request"]["messages"] += [
+            {"role": "assistant", "content": None,
+             "tool_calls": [{"id": call_id, "type": "function", "function": {"name": "lookup_order", "arguments": spacing}}]},
+            {"role": "tool", "tool_call_id": call_id, "content": "shipped"},
+        ]  # fmt: skip
+        row["response"] = pair("", "It shipped.")["response"]
+        rows.append(row)
+    result = imported(project, jsonl(project, "agent.jsonl", rows), "--feature", "orders", "--profile", "prod-llm")
+    result.stdout.fnmatch_lines(["  imported 1 request as cases of orders*", "  duplicates: 1 (imported once)",
+                                 "*(+1 entry for prod-llm)"])  # fmt: skip
+
+
+def test_redaction_reaches_tools_params_and_argument_names(project: Project) -> None:
+    row = tool_pair("Where is order 77?", "77")
+    row["request"]["tools"][0]["function"]["description"] = "Escalate to jane.roe@acme.com"
+    row["request"]["stop"] = ["carol@x.org"]
+    call = row["response"]["choices"][0]["message"]["tool_calls"][0]["function"]
+    call["arguments"] = json.dumps({"order_id": "77", "dave@y.org": "k"})
+    imported(project, jsonl(project, "p.jsonl", [row]), "--feature", "orders", "--profile", "p", "--redact", "all")
+    for name, data in written(project).items():
+        for value in ("jane.roe@acme.com", "carol@x.org", "dave@y.org"):
+            assert value.encode() not in data, f"{value} in {name}"
+
+
+def test_legacy_function_calls_are_tool_calls(project: Project) -> None:
+    row = pair("Where is order 77?", "")
+    row["request"]["functions"] = [TOOLS[0]["function"]]
+    row["response"]["choices"][0] = {"index": 0, "finish_reason": "function_call", "message": {
+        "role": "assistant", "content": None, "function_call": {"name": "lookup_order", "arguments": '{"order_id": "77"}'}}}  # fmt: skip
+    result = imported(project, jsonl(project, "old.jsonl", [row]), "--feature", "orders", "--profile", "p")
+    assert result.ret == 0, result.stderr.str()
+    (entry,) = entries(project, "orders")
+    assert entry["tool_calls"] == [{"id": "call_0", "name": "lookup_order", "arguments": {"order_id": "77"}}]
+    assert entry["finish_reason"] == "tool_calls"
+
+
+def test_a_log_where_nothing_fits_exits_2_with_the_reasons(project: Project) -> None:
+    last_assistant = pair("Hello", "x")
+    last_assistant["request"]["messages"].append({"role": "assistant", "content": "Hi"})
+    result = imported(project, jsonl(project, "p.jsonl", [last_assistant]), "--feature", "f", "--profile", "p")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["    p.jsonl:1: its last turn is not the user's or a tool's: nothing to answer"])
+    result.stderr.fnmatch_lines(["aitest import: nothing imported from p.jsonl: no request fits*"])
+    refused = imported(project, "p.jsonl", "--feature", "f", "--profile", "p", "--spec", "specs/f.txt")
+    assert refused.ret == 2
+    refused.stderr.fnmatch_lines(["aitest import: --spec specs/f.txt: a spec file ends in .yaml or .yml"])

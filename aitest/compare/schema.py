@@ -24,6 +24,7 @@ def _selection_schema() -> dict[str, Any]:
         "hosted": {"type": "boolean", "description": "a server or recordings alone: no file, no size"},
         "cost_per_1000": {**number, "description": "USD per 1,000 cases; null when a price is not known"},
         "gate_reasons": {"type": "array", "items": {"type": "string"}},
+        "agreement": {**number, "description": "with the baseline's outputs; null for the baseline"},
     }
     row = {
         "type": "object",

@@ -33,6 +33,7 @@ class Ranked:
     hosted: bool  # no model file: a size does not apply
     cost_per_1000: float | None  # USD; None when a price is not known
     gate_reasons: tuple[str, ...] = ()
+    agreement: float | None = None  # with the baseline's outputs (None for the baseline itself)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "gate_reasons": list(self.gate_reasons)}
@@ -97,6 +98,7 @@ def _ranked(
         hosted=side.hosted,
         cost_per_1000=stats.cost_per_1000,
         gate_reasons=tuple(feature.reasons) if feature is not None else (),
+        agreement=feature.agreement if feature is not None else None,
     )
 
 
@@ -139,7 +141,7 @@ def _closest(candidates: list[Ranked]) -> str:
     if not candidates:
         return ""
     best = max(candidates, key=lambda r: (r.pass_rate if r.pass_rate is not None else -1.0, r.meets_gate,
-                                          -_size_key(r)))  # fmt: skip
+                                          r.agreement if r.agreement is not None else -1.0, -_size_key(r)))  # fmt: skip
     if best.pass_rate is None:
         return f"{best.name}, with no evidence"
     gate = "meets the gate" if best.meets_gate else "does not meet the gate"

@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         files.append((path, name, kind_of(path, name, args.format)))
     sources = ", ".join(_relative(p, rootdir) for p, _, _ in files)
 
-    spec_file = target.spec_path(args.spec, args.feature, config.specs, rootdir)
+    spec_file = target.spec_path(args.spec, args.feature, config)
     shown_spec = _relative(spec_file, rootdir)
     spec = None
     if spec_file.exists():
@@ -106,10 +106,11 @@ def _run(args: argparse.Namespace) -> int:
     def calls() -> Iterator[LoggedCall]:
         nonlocal lines
         for item in read_all(files):
-            lines += 1
             if isinstance(item, Skipped):
                 (bad if item.bad else unanswered).append(item)
+                lines += not item.bad  # a logged call with no answer is still a logged call
                 continue
+            lines += 1
             yield scan.call(item)
 
     selection = select(calls(), args.sample)
@@ -118,52 +119,81 @@ def _run(args: argparse.Namespace) -> int:
     if len(bad) > SHOWN_SKIPPED:
         print(f"... and {len(bad) - SHOWN_SKIPPED} more lines not of the format", file=sys.stderr)
     if not selection.calls:
-        why = "no line holds a request with its answer" if lines else "the log is empty"
+        for item in unanswered[:SHOWN_SKIPPED]:
+            print(f"{item}", file=sys.stderr)
+        why = "no line holds a request with its answer" if lines else "no logged model call in it"
         return _fail(f"nothing imported from {sources}: {why}; nothing was written")
 
     plan = target.plan(selection.calls, spec)
     logged_model = _most_common(c.model for c in selection.calls)
     profile = existing or Profile(args.profile, "recorded", {**({"model": logged_model} if logged_model else {}),
                                                              "imported_from": sources})  # fmt: skip
+    outcome = Outcome(sources, lines, selection, plan, bad, unanswered, scan, shown_spec, spec is None)
+    if not plan.cases and not plan.present:
+        print(outcome.summary(args))
+        return _fail(f"nothing imported from {sources}: no request fits (the reasons are above); nothing was written")
 
+    text = spec_file.read_bytes().decode("utf-8") if spec is not None else ""  # line endings kept as they are
     if plan.cases:
         if spec is None:
             assert plan.first is not None
             text = spec_text.new_spec(args.feature, sources, logged_model, plan.system, plan.first, plan.cases)
         else:
-            raw = spec_file.read_text("utf-8")
             from aitest.spec.yaml_loader import load_yaml
 
-            data, positions = load_yaml(raw, shown_spec)
+            data, positions = load_yaml(text, shown_spec)
             line = positions.of(("cases",), key=True).line if "cases" in data else None
             try:
-                text = spec_text.append(raw, line, plan.cases)
+                text = spec_text.append(text, line, plan.cases)
             except spec_text.CannotAppend as why:
                 return _fail(f"{shown_spec}: {why}")
+    try:
+        written_spec = load_spec(spec_file, rootdir=rootdir, target_packages=config.target_packages, text=text)
+    except AitestError as error:  # not expected: the import would write a spec that does not load
+        return _fail(f"the spec the import would write does not load ({error}); nothing was written")
+    ids = {c.id for c in written_spec.cases}
+    kept = {c.id for c in spec.cases} if spec is not None else set()
+    if not ids >= kept | {c.id for c in plan.cases}:
+        return _fail(f"{shown_spec}: the new cases cannot be added after its last case as text (does it end in a "
+                     "multi-line value?): add an empty line and a comment after it, then import again")  # fmt: skip
+    present = list(plan.present)
+    while True:
         try:
-            written_spec = load_spec(spec_file, rootdir=rootdir, target_packages=config.target_packages, text=text)
-        except AitestError as error:  # not expected: the import would write a spec that does not load
-            return _fail(f"the spec the import would write does not load ({error}); nothing was written")
-        entries = write.entries(written_spec, plan.cases, profile)
-        pyproject = rootdir / "pyproject.toml"
-        table_text = None
-        if existing is None:
-            table_text = profile_table.added_text(pyproject, profile_table.table(args.profile, logged_model, sources))
+            entries = write.entries(written_spec, plan.cases + present, profile)
+            break
+        except write.Changed as changed:
+            if changed.args[0] not in {c.id for c in present}:
+                return _fail(f"case {changed.args[0]}: the written spec would not send the logged request; "
+                             "nothing was written (please report this)")  # fmt: skip
+            case = next(c for c in present if c.id == changed.args[0])
+            present.remove(case)
+            plan.skipped.append(Skipped(case.call.where, f"the spec's case {case.id} was changed since it was "
+                                        "imported: left as it is", False))  # fmt: skip
+    pyproject = rootdir / "pyproject.toml"
+    table_text = None
+    if existing is None:
+        table_text = profile_table.added_text(pyproject, profile_table.table(args.profile, logged_model, sources))
+    lacking = write.missing(config, args.feature, entries)
+    if plan.cases or lacking or table_text is not None:
         write.check_writable(spec_file, config.recordings / f"{args.feature}.yaml", pyproject)
-        recorded = write.write_recording(config, args.feature, entries)
-        write_atomic(spec_file, text)
+        outcome.recorded = write.write_recording(config, args.feature, entries) if lacking else None
+        if plan.cases:
+            write_atomic(spec_file, text)
         if table_text is not None:
             profile_table.write(pyproject, table_text)
-    outcome = Outcome(sources, lines, selection, plan, bad, unanswered, scan, shown_spec, spec is None)
-    outcome.new_profile = existing is None
-    outcome.recorded = recorded if plan.cases else None
+            outcome.new_profile = True
+    if not config.is_spec_file(spec_file):
+        folders = ", ".join(_relative(f, rootdir) for f in config.specs) or "none"
+        print(f"note: {shown_spec} is outside the spec folders ({folders}): pytest collects it only when named",
+              file=sys.stderr)  # fmt: skip
     print(outcome.summary(args))
     counts, requests = scan.tally([c.call for c in plan.cases])
     if not names and counts:
         found = ", ".join(f"{n} {counts[n]}" for n in ORDER if counts[n])
         named = ",".join(n for n in ORDER if counts[n])
         said = f"warning: personal data found in {plural(requests, 'request')} ({found}) and written as logged"
-        print(f"{said}; import with --redact {named} to replace it", file=sys.stderr)
+        print(f"{said}; to replace it, remove what this import wrote (the new cases, or the new spec and its "
+              f"recording) and import again with --redact {named}", file=sys.stderr)  # fmt: skip
     return 1 if bad and not args.skip_bad else 0
 
 
@@ -191,7 +221,7 @@ class Outcome:
             out.append(f"  imported {plural(len(plan.cases), 'request')} as cases of {args.feature} "
                        f"({self.shown_spec}: {made})")  # fmt: skip
         if plan.present:
-            out.append(f"  already imported: {plural(plan.present, 'request')} (left as they are)")
+            out.append(f"  already imported: {plural(len(plan.present), 'request')} (left as they are)")
         if not plan.cases and not plan.present:
             out.append("  nothing imported")
         if args.sample is not None:
@@ -221,7 +251,7 @@ class Outcome:
         if self.recorded is not None:
             added = plural(self.recorded.added, "entry", "entries")
             out.append(f"  recordings: {self.recorded.recording} (+{added} for {args.profile})")
-        if self.new_profile and plan.cases:
+        if self.new_profile:
             out.append(f"  profile: [tool.aitest.models.{args.profile}] added to pyproject.toml (provider recorded)")
         if plan.cases or plan.present:
             out.append(f"next: aitest compare --baseline {args.profile} --candidate gemma-270m "

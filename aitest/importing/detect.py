@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from aitest.importing.jsonl import MAX_LINE_BYTES
+
 FORMATS = ("openai", "openai-batch", "pairs", "otel")
 _PEEK = 1 << 16
 
@@ -17,13 +19,15 @@ def detect(path: Path, shown: str) -> str:
     """``openai``, ``openai-batch-input``, ``openai-batch-output``, ``pairs``, ``pairs-csv`` or ``otel``."""
     with path.open("rb") as handle:
         head = handle.read(_PEEK)
-    if not head.strip():
-        raise UnknownFormat(f"{shown}: the file is empty: nothing to import")
+        if not head.strip():
+            raise UnknownFormat(f"{shown}: the file is empty: nothing to import")
+        handle.seek(len(head) - len(head.lstrip()))  # past leading blank lines
+        line = handle.readline(MAX_LINE_BYTES)  # the first line whole, however long (a RAG prompt), within bounds
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff").lstrip()
-    first = text.split("\n", 1)[0].strip()
+    first = line.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
     try:
         value = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         value = None
     if isinstance(value, dict):
         if "request" in value and "response" in value:

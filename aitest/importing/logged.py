@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from aitest.models.messages import canonical_arguments
+from aitest.models.messages import canonical_arguments, normalize
+from aitest.models.params import PARAMS
 from aitest.models.response import ToolCall
+
+MAX_DEPTH = 64  # nesting of arguments, schemas and params: deeper is refused as a recording would be
 
 
 class NotOfFormat(ValueError):
@@ -36,18 +39,86 @@ class LoggedCall:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
 
-    def with_texts(self, messages: tuple[dict[str, Any], ...], text: str, calls: tuple[ToolCall, ...]) -> LoggedCall:
-        return replace(self, messages=messages, text=text, tool_calls=calls)
+    def with_texts(self, **changed: Any) -> LoggedCall:
+        return replace(self, **changed)
 
     def identity(self) -> str:
-        """The sha256 of what makes two requests the same (the turns, the tools, tool_choice): duplicates
-        share it, and it orders the sample and names the case."""
+        """The sha256 of what makes two requests the same (the turns in canonical form, so that the call ids
+        an agent made up do not count; the tools; tool_choice): duplicates share it, and it orders the sample
+        and names the case."""
         blob = json.dumps(
-            {"messages": self.messages, "tools": self.tools, "tool_choice": self.tool_choice},
+            {"messages": normalize(list(self.messages)), "tools": self.tools, "tool_choice": self.tool_choice},
             sort_keys=True,
             ensure_ascii=False,
         )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def checked(call: LoggedCall) -> LoggedCall:
+    """The call, when everything in it can be written and replayed: NotOfFormat naming what cannot (text
+    that is not Unicode, values nested too deep, params, tools or tool_choice of the wrong shape)."""
+    whole = [call.messages, call.text, [c.to_dict() for c in call.tool_calls], call.tools, call.params]
+    try:
+        json.dumps(whole, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotOfFormat("holds text that is not valid Unicode (a lone surrogate: a character cut in half?)") from None
+    except (RecursionError, ValueError):
+        raise NotOfFormat(f"holds values nested more than {MAX_DEPTH} levels deep") from None
+    if _depth(whole) > MAX_DEPTH + 4:
+        raise NotOfFormat(f"holds values nested more than {MAX_DEPTH} levels deep")
+    for name, value in call.params.items():
+        if not _fits(value, PARAMS[name]):
+            raise NotOfFormat(f"its {name} ({json.dumps(value)[:40]}) is not a valid value for it")
+    for tool in call.tools:
+        function = tool["function"]
+        if not isinstance(function.get("parameters", {}), dict) or not isinstance(function.get("description", ""), str):
+            raise NotOfFormat(f"its tool '{function['name'][:40]}' has parameters or a description of the wrong type")
+    choice = call.tool_choice
+    named = isinstance(choice, dict) and isinstance((choice.get("function") or {}).get("name"), str)
+    if choice is not None and not named and choice not in ("auto", "required", "none"):
+        raise NotOfFormat("its tool_choice is not auto, required, none or {type: function, function: {name}}")
+    if call.latency_ms is not None and not call.latency_ms < float("inf"):
+        raise NotOfFormat("its latency is not a finite number")
+    return call
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH + 4:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, (list, tuple)):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether a param's value has the type its schema (aitest.models.params) asks for."""
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds or []
+    checks = {
+        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v,
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "string": lambda v: isinstance(v, str),
+        "array": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+        "object": lambda v: isinstance(v, dict),
+    }
+    if not any(checks[k](value) for k in kinds if k in checks):
+        return False
+    low, high = schema.get("minimum"), schema.get("maximum")
+    return not isinstance(value, (int, float)) or ((low is None or value >= low) and (high is None or value <= high))
+
+
+def malformed(exc: BaseException) -> str:
+    """Why a line whose fields have unexpected shapes is not of the format (a reader's last resort)."""
+    if isinstance(exc, RecursionError):
+        return f"not of the format (nested more than {MAX_DEPTH} levels deep)"
+    said = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
+    return f"not of the format (a field of an unexpected type or value: {said})"
+
+
+# what a reader catches per line, besides NotOfFormat and NoAnswer, so one odd line never stops an import
+ODD = (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError, OverflowError)
 
 
 def message_of(raw: Any, what: str) -> dict[str, Any]:
@@ -127,8 +198,8 @@ def params_of(request: dict[str, Any]) -> dict[str, Any]:
         if name in _KEPT and value is not None and not isinstance(value, bool):
             params[name] = value
     fmt = request.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        schema = (fmt.get("json_schema") or {}).get("schema")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema" and isinstance(fmt.get("json_schema"), dict):
+        schema = fmt["json_schema"].get("schema")
         if isinstance(schema, dict):
             params["json_schema"] = schema
     return params
@@ -137,6 +208,8 @@ def params_of(request: dict[str, Any]) -> dict[str, Any]:
 def tools_of(request: dict[str, Any], what: str) -> tuple[tuple[dict[str, Any], ...], Any]:
     """The request's function tools and its tool_choice (None without tools)."""
     tools = request.get("tools") or []
+    if not tools and isinstance(request.get("functions"), list):  # the legacy form of tools
+        tools = [{"type": "function", "function": f} for f in request["functions"]]
     if not isinstance(tools, list):
         raise NotOfFormat(f"{what}'s tools is not a list")
     out = []
@@ -154,7 +227,8 @@ def count(value: Any) -> int | None:
 
 
 def milliseconds(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+    """A latency as logged: a finite number from 0, else unknown."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
         return None
     return float(value)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from aitest.importing.jsonl import lines, parse
-from aitest.importing.logged import LoggedCall, NoAnswer, NotOfFormat, Skipped
+from aitest.importing.logged import ODD, LoggedCall, NoAnswer, NotOfFormat, Skipped, checked, malformed
 from aitest.importing.openai_pairs import answered, request_call
 
 
@@ -46,11 +46,13 @@ def read(inputs: list[tuple[Path, str]], outputs: list[tuple[Path, str]]) -> Ite
                 where = f"{shown}:{line.number}"
                 try:
                     value = parse(line)
-                    call = _joined(value, where, index, answered_ids, opened)
+                    call = checked(_joined(value, where, index, answered_ids, opened))
                 except NotOfFormat as why:
-                    yield Skipped(where, str(why))
+                    yield Skipped(getattr(why, "where", where), str(why))
                 except NoAnswer as why:
                     yield Skipped(where, str(why), bad=False)
+                except ODD as exc:
+                    yield Skipped(where, malformed(exc))
                 else:
                     yield call
     unanswered = len(index) - len(answered_ids)
@@ -74,13 +76,19 @@ def _joined(
         raise NoAnswer(f"the batch request failed: {str(said)[:120]}")
     response = value["response"]
     status = response.get("status_code") if isinstance(response, dict) else None
-    if status != 200:
+    if str(status) != "200":
         raise NoAnswer(f"the batch request answered with status {status}, not 200")
+    if not isinstance(response.get("body"), dict):
+        raise NotOfFormat("the batch response's body is not a chat.completion object")
     path, shown, number, offset = index[custom_id]
     handle = opened[path]
     handle.seek(offset)
     line = next(lines(handle))
     request = parse(line)
     body = request.get("body") if isinstance(request, dict) else None
-    base = request_call(body, f"{shown}:{number}")
+    try:
+        base = request_call(body, f"{shown}:{number}")
+    except NotOfFormat as why:  # the request is at fault: named at its own line of the input file
+        why.where = f"{shown}:{number}"  # type: ignore[attr-defined]
+        raise
     return answered(base, response.get("body"), None)

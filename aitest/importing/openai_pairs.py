@@ -9,11 +9,14 @@ from typing import Any
 
 from aitest.importing.jsonl import json_lines
 from aitest.importing.logged import (
+    ODD,
     LoggedCall,
     NoAnswer,
     NotOfFormat,
     Skipped,
+    checked,
     count,
+    malformed,
     message_of,
     milliseconds,
     params_of,
@@ -30,11 +33,15 @@ def read(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
         try:
             if isinstance(value, NotOfFormat):
                 raise value
-            yield call_of(value, where)
+            call = checked(call_of(value, where))
         except NotOfFormat as why:
             yield Skipped(where, str(why))
         except NoAnswer as why:
             yield Skipped(where, str(why), bad=False)
+        except ODD as exc:
+            yield Skipped(where, malformed(exc))
+        else:
+            yield call
 
 
 def call_of(line: Any, where: str) -> LoggedCall:
@@ -84,7 +91,11 @@ def answered(base: LoggedCall, response: Any, latency: float | None) -> LoggedCa
         text = refusal  # the model refused: that is its answer, imported as what it is
     if text is not None and not isinstance(text, str):
         raise NotOfFormat("the response's content is not text")
-    calls = tool_calls_of(message["tool_calls"], "the response") if message.get("tool_calls") else ()
+    raw_calls = message.get("tool_calls")
+    if not raw_calls and isinstance(message.get("function_call"), dict):  # the legacy form of one tool call
+        raw_calls = [{"id": "call_0", "type": "function", "function": message["function_call"]}]
+        finish = "tool_calls" if finish == "function_call" else finish
+    calls = tool_calls_of(raw_calls, "the response") if raw_calls else ()
     usage: dict[str, Any] = response["usage"] if isinstance(response.get("usage"), dict) else {}
     model = response.get("model") if isinstance(response.get("model"), str) else base.model
     return LoggedCall(
@@ -112,14 +123,18 @@ def joined_chunks(chunks: list[Any]) -> dict[str, Any]:
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta") or {}
+            if not isinstance(delta, dict):
+                raise NotOfFormat("a streamed chunk's delta is not an object")
             if isinstance(delta.get("content"), str):
                 text.append(delta["content"])
             for part in delta.get("tool_calls") or ():
-                slot = calls.setdefault(int(part.get("index", 0)), {"id": None, "name": "", "arguments": ""})
+                function = part.get("function") if isinstance(part, dict) else None
+                if not isinstance(function or {}, dict) or not isinstance(part.get("index", 0), int):
+                    raise NotOfFormat("a streamed chunk's tool call is not {index, id, function: {name, arguments}}")
+                slot = calls.setdefault(part.get("index", 0), {"id": None, "name": "", "arguments": ""})
                 slot["id"] = part.get("id") or slot["id"]
-                function = part.get("function") or {}
-                slot["name"] += function.get("name") or ""
-                slot["arguments"] += function.get("arguments") or ""
+                slot["name"] += str((function or {}).get("name") or "")
+                slot["arguments"] += str((function or {}).get("arguments") or "")
             finish = choice.get("finish_reason") or finish
     if not text and not calls and finish is None:
         return {"choices": []}

@@ -23,11 +23,14 @@ from typing import Any
 
 from aitest.importing.jsonl import json_lines
 from aitest.importing.logged import (
+    ODD,
     LoggedCall,
     NoAnswer,
     NotOfFormat,
     Skipped,
+    checked,
     count,
+    malformed,
     message_of,
     tool_calls_of,
 )
@@ -74,14 +77,22 @@ def read(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
         if not isinstance(document, dict) or not isinstance(document.get("resourceSpans"), list):
             yield Skipped(where, "not an OTLP JSON export (an object with 'resourceSpans')")
             continue
-        for n, span in enumerate(_spans(document), 1):
+        try:
+            spans = list(_spans(document))
+        except ODD as exc:
+            yield Skipped(where, malformed(exc))
+            continue
+        for n, span in enumerate(spans, 1):
             at = f"{where} (span {n})"
             try:
                 call = span_call(span, at)
+                call = checked(call) if call is not None else None
             except NotOfFormat as why:
                 yield Skipped(at, str(why))
             except NoAnswer as why:
                 yield Skipped(at, str(why), bad=False)
+            except ODD as exc:
+                yield Skipped(at, malformed(exc))
             else:
                 if call is not None:
                     yield call
@@ -90,15 +101,17 @@ def read(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
 def _is_json(text: bytes) -> bool:
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
 
 def _spans(document: dict[str, Any]) -> Iterator[Any]:
     for resource in document["resourceSpans"]:
-        for scope in (resource or {}).get("scopeSpans") or ():
-            yield from (scope or {}).get("spans") or ()
+        scopes = resource.get("scopeSpans") if isinstance(resource, dict) else None
+        for scope in scopes if isinstance(scopes, list) else ():
+            spans = scope.get("spans") if isinstance(scope, dict) else None
+            yield from spans if isinstance(spans, list) else ()
 
 
 def value_of(raw: Any) -> Any:
@@ -117,9 +130,11 @@ def value_of(raw: Any) -> Any:
     if "boolValue" in raw:
         return raw["boolValue"]
     if "arrayValue" in raw:
-        return [value_of(v) for v in (raw["arrayValue"] or {}).get("values") or ()]
+        values = raw["arrayValue"].get("values") if isinstance(raw["arrayValue"], dict) else None
+        return [value_of(v) for v in values] if isinstance(values, list) else None
     if "kvlistValue" in raw:
-        return attributes((raw["kvlistValue"] or {}).get("values"))
+        values = raw["kvlistValue"].get("values") if isinstance(raw["kvlistValue"], dict) else None
+        return attributes(values)
     return None
 
 
@@ -134,7 +149,8 @@ def span_call(span: Any, where: str) -> LoggedCall | None:
     if not isinstance(span, dict):
         raise NotOfFormat("a span is not an object")
     attrs = attributes(span.get("attributes"))
-    events = [(e.get("name"), attributes(e.get("attributes"))) for e in span.get("events") or () if isinstance(e, dict)]
+    raw_events: list[Any] = span["events"] if isinstance(span.get("events"), list) else []
+    events = [(str(e.get("name")), attributes(e.get("attributes"))) for e in raw_events if isinstance(e, dict)]
     if "gen_ai.input.messages" in attrs:
         messages, text, calls, finish = _current(attrs)
     elif any(k.startswith("gen_ai.prompt.") for k in attrs):
@@ -314,6 +330,6 @@ def _tools(attrs: dict[str, Any]) -> tuple[dict[str, Any], ...]:
 def _latency(span: dict[str, Any]) -> float | None:
     try:
         start, end = int(span["startTimeUnixNano"]), int(span["endTimeUnixNano"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
     return (end - start) / 1_000_000 if end >= start else None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aitest.importing.jsonl import MAX_LINE_BYTES, json_lines
-from aitest.importing.logged import LoggedCall, NotOfFormat, Skipped, count, milliseconds
+from aitest.importing.logged import ODD, LoggedCall, NotOfFormat, Skipped, checked, count, malformed, milliseconds
 
 _OPTIONAL = ("latency_ms", "prompt_tokens", "completion_tokens", "model")
 
@@ -23,38 +23,51 @@ def read_jsonl(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
         try:
             if isinstance(value, NotOfFormat):
                 raise value
-            yield call_of(value, where)
+            call = checked(call_of(value, where))
         except NotOfFormat as why:
             yield Skipped(where, str(why))
+        except ODD as exc:
+            yield Skipped(where, malformed(exc))
+        else:
+            yield call
 
 
 def read_csv(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
     csv.field_size_limit(min(MAX_LINE_BYTES, sys.maxsize))
     with path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+        # undecodable bytes become lone surrogates, so that one row in another encoding is skipped, not the file
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        reader = csv.DictReader(text)
         try:
-            reader = csv.DictReader(text)
             header = reader.fieldnames or []
-            missing = [c for c in ("input", "output") if c not in header]
-            if missing:
-                yield Skipped(f"{shown}:1", f"the CSV header has no {' or '.join(missing)} column (it has: "
-                              f"{', '.join(header[:8]) or 'nothing'})")  # fmt: skip
+        except csv.Error as exc:
+            yield Skipped(f"{shown}:1", f"not CSV: {exc}")
+            return
+        missing = [c for c in ("input", "output") if c not in header]
+        if missing:
+            has = ", ".join(header[:8]) or "nothing"
+            yield Skipped(f"{shown}:1", f"the CSV header has no {' or '.join(missing)} column (it has: {has})")
+            return
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
                 return
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    yield Skipped(f"{shown}:{reader.line_num}", f"not CSV: {exc}")
-                    return  # the reader cannot go on past a broken quote
-                where = f"{shown}:{reader.line_num}"
-                try:
-                    yield call_of({k: v for k, v in row.items() if k is not None}, where, from_csv=True)
-                except NotOfFormat as why:
-                    yield Skipped(where, str(why))
-        except UnicodeDecodeError as exc:
-            yield Skipped(f"{shown}", f"not UTF-8 text (byte {exc.start + 1})")
+            except csv.Error as exc:
+                yield Skipped(f"{shown}:{reader.line_num}", f"not CSV: {exc}; the rows after it are not read")
+                return  # the reader cannot find where the next row starts
+            where = f"{shown}:{reader.line_num}"
+            try:
+                fields = {k: v for k, v in row.items() if k is not None}
+                if any("\udc80" <= c <= "\udcff" for v in fields.values() if isinstance(v, str) for c in v):
+                    raise NotOfFormat("not UTF-8 text (a CSV saved in another encoding? save it as UTF-8)")
+                call = checked(call_of(fields, where, from_csv=True))
+            except NotOfFormat as why:
+                yield Skipped(where, str(why))
+            except ODD as exc:
+                yield Skipped(where, malformed(exc))
+            else:
+                yield call
 
 
 def call_of(row: Any, where: str, *, from_csv: bool = False) -> LoggedCall:

@@ -17,15 +17,20 @@ def table(name: str, model: str | None, sources: str) -> str:
         'provider = "recorded"   # replay-only: the logged answers (aitest import)',
     ]
     if model:
-        lines.append(f"model = {json.dumps(model)}")
-    lines.append(f"imported_from = {json.dumps(sources)}")
+        lines.append(f"model = {_toml_string(model)}")
+    lines.append(f"imported_from = {_toml_string(sources)}")
     return "\n".join(lines) + "\n"
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, and other characters are kept as they are."""
+    return json.dumps(value.encode("utf-8", errors="replace").decode("utf-8"), ensure_ascii=False)
 
 
 def added_text(path: Path, addition: str) -> str:
     """pyproject.toml's text with ``addition`` at its end; ConfigError when the result would not be valid
     TOML (a `models` written as an inline table, say), so that nothing is written."""
-    text = path.read_text("utf-8") if path.is_file() else ""
+    text = path.read_bytes().decode("utf-8") if path.is_file() else ""  # its line endings, as they are
     newline = "\r\n" if "\r\n" in text else "\n"
     addition = addition.replace("\n", newline)
     if text and not text.endswith("\n"):

@@ -25,7 +25,7 @@ class UnknownDetector(ValueError):
 def detectors(given: str) -> tuple[str, ...]:
     """``--redact email,phone`` (or ``all``) as detector names, checked."""
     names = [n.strip() for n in given.split(",") if n.strip()]
-    if names == ["all"]:
+    if "all" in names:
         return ORDER
     for name in names:
         if name not in DETECTORS:
@@ -57,9 +57,13 @@ class Redactor:
         messages = tuple(_message(m, text) for m in call.messages)
         answer = text(call.text)
         calls = tuple(ToolCall(c.id, c.name, _deep(c.arguments, text)) for c in call.tool_calls)
+        tools = tuple(_deep(t, text) for t in call.tools)  # descriptions, enums and defaults may hold some too
+        params = _deep(call.params, text)
         if self.counts != before:
             self.found[call.where] = self.counts - before
-        return call.with_texts(messages, answer, calls) if self.replace else call
+        if not self.replace:
+            return call
+        return call.with_texts(messages=messages, text=answer, tool_calls=calls, tools=tools, params=params)
 
     def tally(self, calls: list[LoggedCall]) -> tuple[Counter[str], int]:
         """What was found in ``calls`` (those written): the count per detector, and in how many requests."""
@@ -98,7 +102,7 @@ def _deep(value: Any, text: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return text(value)
     if isinstance(value, dict):
-        return {k: _deep(v, text) for k, v in value.items()}
+        return {(text(k) if isinstance(k, str) else k): _deep(v, text) for k, v in value.items()}
     if isinstance(value, list):
         return [_deep(v, text) for v in value]
     return value

@@ -1,6 +1,7 @@
 """Distinct requests, and a reproducible sample of them: duplicates (the same turns, tools and tool_choice)
 are kept once, with the first answer the log holds, and counted; ``--sample N`` keeps the N requests with
-the smallest digests, so the same file (or a bigger one) gives the same N, whatever the line order."""
+the smallest digests, so the same file gives the same N, whatever the line order (a bigger log may hold
+requests with smaller digests, which then take the place of some)."""
 
 from __future__ import annotations
 

@@ -19,9 +19,10 @@ def kind_of(path: Path, shown: str, given: str) -> str:
         return detect(path, shown)
     if given == "pairs" and path.suffix.lower() == ".csv":
         return "pairs-csv"
-    if given == "openai-batch":
-        found = detect(path, shown)
-        return found if found.startswith("openai-batch") else "openai-batch-input"
+    if given == "openai-batch":  # which half: told by the first line's keys, without needing it to be whole
+        with path.open("rb") as handle:
+            head = handle.read(1 << 16)
+        return "openai-batch-input" if b'"method"' in head or b'"url"' in head else "openai-batch-output"
     return given
 
 

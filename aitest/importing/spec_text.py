@@ -62,11 +62,12 @@ def _turn(turn: dict[str, Any], variables: dict[str, str]) -> dict[str, Any]:
 
 
 def case_id(call: LoggedCall) -> str:
-    """Stable across imports: a few words of the last user turn, then 8 hex digits of the request's digest."""
+    """Stable across imports: a few words of the last user turn, then 12 hex digits of the request's digest
+    (48 bits: among a million distinct requests, two share them with odds of about 1 in 500)."""
     user = next((m.get("content") or "" for m in reversed(call.messages) if m["role"] == "user"), "")
     words = re.findall(r"[a-z0-9]+", str(user).lower())[:6]
     slug = "-".join(words)[:48].strip("-") or "request"
-    return f"{slug}-{call.identity()[:8]}"
+    return f"{slug}-{call.identity()[:12]}"
 
 
 def cases_text(cases: list[NewCase], indent: int) -> str:
@@ -82,6 +83,7 @@ def new_spec(
 ) -> str:  # fmt: skip
     """A new messages spec: the shared system turn, a user turn for cases written by hand, the params and
     tools of the logged requests, the agreement gate, and the cases."""
+    sources, model = _one_line(sources), _one_line(model) if model else None
     head = (
         f"# Imported by `aitest import` from {sources}.\n"
         f"# The logged answers of {model or 'the logged model'} are the baseline (its recordings), compared by\n"
@@ -101,6 +103,11 @@ def new_spec(
     data["messages"] = [{m["role"]: m.get("content") or ""} for m in system] + [{"user": "{{ message }}"}]
     data["gate"] = dict(GATE)
     return head + readable_yaml(data) + "cases:\n" + cases_text(cases, 2)
+
+
+def _one_line(text: str) -> str:
+    """Text for a comment: control characters (a newline in a file name) shown as spaces."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def append(text: str, cases_line: int | None, cases: list[NewCase]) -> str:

@@ -4,11 +4,13 @@ requests it can take (the same system prompt and tools), and the cases they beco
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aitest.config import Config
 from aitest.importing.logged import LoggedCall, Skipped
 from aitest.importing.spec_text import NewCase, case_id
 from aitest.models.messages import tool_choice_value, tool_definitions
@@ -26,7 +28,7 @@ class Plan:
     system: tuple[dict[str, Any], ...]  # the spec's system turns (left out of each case's messages)
     first: LoggedCall | None  # whose params and tools a new spec takes
     cases: list[NewCase] = field(default_factory=list)
-    present: int = 0  # requests the spec has as cases already (an earlier import)
+    present: list[NewCase] = field(default_factory=list)  # requests the spec has as cases already (an earlier import)
     skipped: list[Skipped] = field(default_factory=list)
     other_params: int = 0  # requests logged with other params than the spec's (recorded under the spec's)
 
@@ -109,12 +111,10 @@ def plan(calls: list[LoggedCall], spec: Spec | None) -> Plan:
             continue
         identifier = case_id(call)
         if identifier in present:
-            out.present += 1
+            out.present.append(NewCase(identifier, call, turns))
             continue
         present.add(identifier)
-        if {k: v for k, v in call.params.items() if k != "json_schema"} != {
-            k: v for k, v in params.items() if k != "json_schema"
-        }:
+        if call.params != params:
             out.other_params += 1
         out.cases.append(NewCase(identifier, call, turns))
     return out
@@ -134,9 +134,21 @@ def _shared_system(calls: list[LoggedCall]) -> tuple[dict[str, Any], ...]:
     return ({"role": "system", "content": content},)
 
 
-def spec_path(given: str | None, feature: str, specs: tuple[Path, ...], rootdir: Path) -> Path:
+def spec_path(given: str | None, feature: str, config: Config) -> Path:
+    """``--spec`` (a .yaml or .yml file), else the spec of ``feature`` in the spec folders, else a new
+    FEATURE.yaml in the first of them."""
     if given:
         path = Path(given)
+        if path.suffix not in (".yaml", ".yml"):
+            raise Refused(f"--spec {given[:80]}: a spec file ends in .yaml or .yml")
         return path if path.is_absolute() else (Path.cwd() / path).resolve()
-    folder = specs[0] if specs else rootdir / "specs"
+    declares = re.compile(rf"^feature:\s*['\"]?{re.escape(feature)}['\"]?\s*(#.*)?$", re.MULTILINE)
+    for folder in config.specs:
+        for path in sorted(folder.rglob("*.y*ml")) if folder.is_dir() else ():
+            if path.suffix in (".yaml", ".yml") and config.is_spec_file(path) and path.is_file():
+                with path.open("rb") as handle:
+                    head = handle.read(65536).decode("utf-8", errors="replace")
+                if declares.search(head):
+                    return path
+    folder = config.specs[0] if config.specs else config.rootdir / "specs"
     return folder / f"{feature}.yaml"

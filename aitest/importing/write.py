@@ -13,7 +13,7 @@ from aitest.conversation import first_step
 from aitest.errors import AitestError
 from aitest.importing.spec_text import NewCase
 from aitest.models.client import chat_request
-from aitest.models.messages import calls_so_far, renumber, tool_definitions
+from aitest.models.messages import calls_so_far, normalize, renumber, tool_definitions
 from aitest.models.profile import Profile
 from aitest.recordings.entry import Entry, entry_key, tool_summary
 from aitest.recordings.store import RecordingStore
@@ -24,14 +24,22 @@ class Unwritable(AitestError):
     """A file the import must write cannot be: nothing is written."""
 
 
+class Changed(ValueError):
+    """A case of the spec no longer sends the request it was imported from (edited since)."""
+
+
 def entries(spec: Spec, cases: list[NewCase], profile: Profile) -> list[Entry]:
-    """One entry per new case: its first step's request, keyed for ``profile``, answered as the log says."""
+    """One entry per case: its first step's request, keyed for ``profile``, answered as the log says. Changed
+    (naming the case) when the spec's case sends another conversation than the logged one: its answer would
+    then be recorded for a request the model never saw."""
     identity = profile.identity()
     out = []
     by_id = {c.id: c for c in spec.cases}
     for new in cases:
         case = by_id[new.id]
         history, definitions, choice = first_step(spec.turns_for(case), spec.tools, case.vars)
+        if normalize(history) != normalize(list(new.call.messages)):
+            raise Changed(new.id)
         tools = tool_definitions(list(definitions)) if definitions else None
         request = chat_request(history, tools, tool_summary(tools) if tools else None, choice, dict(spec.params))
         call = new.call
@@ -73,8 +81,19 @@ def write_recording(config: Config, feature: str, new: list[Entry]) -> Written:
     )
     recording = store.feature(feature)
     have = recording.entries()  # RecordingError for a corrupt file: named, never overwritten
-    added = [e for e in new if e.key not in have]
+    added = list({e.key: e for e in new if e.key not in have}.values())
     for entry in added:
         recording.put(entry)
-    recording.flush(force=True)
+    recording.flush(force=True)  # nothing new: nothing written
     return Written(recording.shown, len(added))
+
+
+def missing(config: Config, feature: str, new: list[Entry]) -> int:
+    """How many of ``new`` the feature's recording lacks (RecordingError for a corrupt file)."""
+    path = config.recordings / f"{feature}.yaml"
+    if not path.exists():
+        return len({e.key for e in new})
+    from aitest.recordings.fileformat import read
+
+    have = read(path, str(path))
+    return len({e.key for e in new if e.key not in have})

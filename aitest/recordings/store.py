@@ -108,12 +108,13 @@ class FeatureRecording:
         return written
 
     def prune(self, keep: set[str]) -> int:
-        """Keep only ``keep`` (what `rewrite` ran); returns how many entries were removed."""
+        """Keep only ``keep`` (what `rewrite` ran), and the entries of replay-only profiles (`provider =
+        "recorded"`: imported from logs, nothing could record them again); returns how many were removed."""
         if not self.path.exists():
             return 0
         with locked(self.lock_path):
             current = fileformat.read(self.path, self.shown)
-            kept = {k: e for k, e in current.items() if k in keep}
+            kept = {k: e for k, e in current.items() if k in keep or e.model.get("provider") == "recorded"}
             if len(kept) != len(current):
                 write_atomic(self.path, fileformat.dump(self.feature, kept, self._texts))
         return len(current) - len(kept)

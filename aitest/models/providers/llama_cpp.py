@@ -99,8 +99,10 @@ class LlamaCppProvider(Provider):
         return _completion(result, result["choices"][0]["text"])
 
     def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Completion:
-        if any(m.get("tool_calls") or m.get("role") == "tool" for m in messages):
-            # earlier calls and their results, as text turns: llama-cpp-python's formats would drop them
+        drops_system = not self._keeps_system and any(m.get("role") == "system" for m in messages)
+        if drops_system or any(m.get("tool_calls") or m.get("role") == "tool" for m in messages):
+            # earlier calls and their results as text turns, and a system turn the chat format would drop as the
+            # opening of the first user turn: llama-cpp-python's formats would lose them
             result = self._chat_turns(messages, [], False, self._kwargs(params))
             return _completion(result, result["choices"][0]["message"]["content"] or "")
         self.llama.reset()
