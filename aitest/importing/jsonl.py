@@ -4,12 +4,12 @@ allowed line, and a huge line is reported and skipped, never loaded."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from aitest.importing.logged import NotOfFormat
+from aitest.importing.logged import ODD, LoggedCall, NoAnswer, NotOfFormat, Skipped, checked, malformed
 
 MAX_LINE_BYTES = 8_000_000  # one logged request with its response; longer lines are skipped as bad
 _CHUNK = 1 << 20
@@ -69,3 +69,21 @@ def json_lines(path: Path) -> Iterator[tuple[int, Any]]:
                 yield line.number, parse(line)
             except NotOfFormat as why:
                 yield line.number, why
+
+
+def logged_calls(path: Path, shown: str, call_of: Callable[[Any, str], LoggedCall]) -> Iterator[LoggedCall | Skipped]:
+    """Each line of a JSONL log made a call by ``call_of(value, "file:line")``, or skipped with the reason."""
+    for number, value in json_lines(path):
+        where = f"{shown}:{number}"
+        try:
+            if isinstance(value, NotOfFormat):
+                raise value
+            call = checked(call_of(value, where))
+        except NotOfFormat as why:
+            yield Skipped(where, str(why))
+        except NoAnswer as why:
+            yield Skipped(where, str(why), bad=False)
+        except ODD as exc:
+            yield Skipped(where, malformed(exc))
+        else:
+            yield call

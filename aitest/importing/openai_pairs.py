@@ -7,16 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aitest.importing.jsonl import json_lines
+from aitest.importing.jsonl import logged_calls
 from aitest.importing.logged import (
-    ODD,
     LoggedCall,
     NoAnswer,
     NotOfFormat,
     Skipped,
-    checked,
     count,
-    malformed,
     message_of,
     milliseconds,
     params_of,
@@ -28,20 +25,7 @@ _LATENCY_KEYS = ("latency_ms", "duration_ms", "elapsed_ms")
 
 
 def read(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
-    for number, value in json_lines(path):
-        where = f"{shown}:{number}"
-        try:
-            if isinstance(value, NotOfFormat):
-                raise value
-            call = checked(call_of(value, where))
-        except NotOfFormat as why:
-            yield Skipped(where, str(why))
-        except NoAnswer as why:
-            yield Skipped(where, str(why), bad=False)
-        except ODD as exc:
-            yield Skipped(where, malformed(exc))
-        else:
-            yield call
+    return logged_calls(path, shown, call_of)
 
 
 def call_of(line: Any, where: str) -> LoggedCall:

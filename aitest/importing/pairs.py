@@ -11,25 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aitest.importing.jsonl import MAX_LINE_BYTES, json_lines
+from aitest.importing.jsonl import MAX_LINE_BYTES, logged_calls
 from aitest.importing.logged import ODD, LoggedCall, NotOfFormat, Skipped, checked, count, malformed, milliseconds
 
 _OPTIONAL = ("latency_ms", "prompt_tokens", "completion_tokens", "model")
 
 
 def read_jsonl(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
-    for number, value in json_lines(path):
-        where = f"{shown}:{number}"
-        try:
-            if isinstance(value, NotOfFormat):
-                raise value
-            call = checked(call_of(value, where))
-        except NotOfFormat as why:
-            yield Skipped(where, str(why))
-        except ODD as exc:
-            yield Skipped(where, malformed(exc))
-        else:
-            yield call
+    return logged_calls(path, shown, call_of)
 
 
 def read_csv(path: Path, shown: str) -> Iterator[LoggedCall | Skipped]:
