@@ -16,6 +16,10 @@ _FAMILIES = (
     "aitest.checks.custom",
     "aitest.checks.rubric",
     "aitest.checks.tools",
+    "aitest.checks.structure",
+    "aitest.checks.reply",
+    "aitest.checks.metrics",
+    "aitest.checks.combinators",
 )
 _REGISTRY: dict[str, type[Check]] = {}
 _LOADED = False
