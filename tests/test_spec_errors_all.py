@@ -52,9 +52,11 @@ BROKEN_LINES = [
     "specs/triage.yaml:12:11: var 'tickt' is not a parameter of feature:triage; did you mean 'ticket'?",
     "  hint: its parameters: ticket",
     "specs/triage.yaml:14:9: unknown check 'contians'; did you mean 'contains'?",
-    "  hint: checks: contains, contains_all, contains_any, equals, max_cost, max_latency_ms, max_length, max_steps, "
-    "min_length, no_pii, no_tool_calls, not_contains, not_regex, not_tool_called, one_of, python, regex, rubric, "
-    "schema, similar, tool_call_f1, tool_called, tool_calls, valid_tool_calls",
+    "  hint: checks: all_of, any_of, bleu, contains, contains_all, contains_any, contains_json, contains_xml, "
+    "ends_with, equals, finish_reason, is_json, is_refusal, is_sql, is_xml, language, levenshtein, max_cost, "
+    "max_latency_ms, max_length, max_output_tokens, max_steps, min_length, no_pii, no_tool_calls, not, not_contains, "
+    "not_regex, not_tool_called, one_of, python, regex, rouge_n, rubric, schema, similar, starts_with, tool_call_f1, "
+    "tool_called, tool_calls, valid_tool_calls, word_count",
     "specs/triage.yaml:15:9: duplicate case id 'one' (first at line 11)",
     "  hint: case ids must be unique in a file",
     "specs/triage.yaml:17:12: 'xfail' must be text, not true or false",

@@ -175,6 +175,53 @@ class ValueCheck(Check):
         """Judge one (path-selected) output value."""
 
 
+IGNORE_CASE: dict[str, dict[str, Any]] = {
+    "ignore_case": {"type": "boolean", "description": "compare without regard to case"}
+}
+
+
+class TextCheck(ValueCheck):
+    """A check on the text of the (selected) value, with the `ignore_case` option declared and applied here once.
+
+    ``text`` is the value as text (JSON for anything but text) and ``fold`` puts text into the case the
+    comparison uses, so a subclass compares ``self.text(value)`` with ``self.fold(expected)``.
+    """
+
+    options = IGNORE_CASE
+
+    def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:
+        super().__init__(value, options, setup)
+        self.ignore_case = bool(options.get("ignore_case"))
+
+    def fold(self, text: str) -> str:
+        return text.casefold() if self.ignore_case else text
+
+    def text(self, value: Any) -> str:
+        """The value as the text this check compares: folded when `ignore_case` is set."""
+        return self.fold(as_text(value))
+
+
+def verdict(passed: bool, passing: str, failing: str, *, score: float | None = None) -> CheckResult:
+    """Pass with the message ``passing`` or fail with ``failing``: the last step of most checks."""
+    return CheckResult(passed, passing if passed else failing, score)
+
+
+def within(count: int, unit: str, *, low: int | None = None, high: int | None = None, note: str = "") -> CheckResult:
+    """The verdict on a count that must lie within bounds (either may be None; equal bounds ask for an exact
+    count), in the words every counting check uses: `3 characters, fewer than the minimum 5`."""
+    counted = f"{count} {unit}"
+    if low is not None and low == high:
+        passed = count == low
+        return CheckResult(passed, f"{counted}{note}, {'exactly' if passed else 'expected exactly'} {low}")
+    if low is not None and count < low:
+        return CheckResult(False, f"{counted}{note}, fewer than the minimum {low}")
+    if high is not None and count > high:
+        return CheckResult(False, f"{counted}{note}, more than the maximum {high}")
+    if low is not None and high is not None:
+        return CheckResult(True, f"{counted}{note}, within {low}..{high}")
+    return CheckResult(True, f"{counted}{note} >= {low}" if high is None else f"{counted}{note} <= {high}")
+
+
 def not_json(what: str, exc: ValueError) -> CheckResult:
     """The failure of a check that needs JSON, on output that is not JSON."""
     return CheckResult(False, f"{what} needs JSON output, but the output is not JSON ({exc})")

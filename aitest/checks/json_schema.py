@@ -139,26 +139,40 @@ class Schema(Check):
                 _VALIDATORS[key] = compile_schema(
                     schema, base_uri=_file_uri(path), location=setup.location, origin=value
                 )
+            self.validator = _VALIDATORS[key]
         else:
-            key = f"{setup.spec_dir}:{json.dumps(value, sort_keys=True)}"
-            if key not in _VALIDATORS:
-                base = _file_uri(setup.spec_dir / "__inline_schema__.json")
-                _VALIDATORS[key] = compile_schema(value, base_uri=base, location=setup.location, origin="inline")
-        self.validator = _VALIDATORS[key]
+            self.validator = inline_validator(value, setup)
 
     def run(self, ctx: CheckContext) -> CheckResult:
         try:
             instance = ctx.json()
         except ValueError as exc:
             return not_json(f"'{self.name}'", exc)
-        errors = sorted(self.validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-        if not errors:
-            return CheckResult(True, "valid against the schema")
-        lines = [f"at {_pointer(e)}: {e.message}" for e in errors[:5]]
-        if len(errors) > 5:
-            lines.append(f"... and {len(errors) - 5} more schema errors")
-        first = lines[0] if len(errors) == 1 else f"{len(errors)} schema errors"
-        return CheckResult(False, first, detail="\n".join(lines) if len(errors) > 1 else "")
+        return validate(self.validator, instance)
+
+
+def inline_validator(schema: Any, setup: CheckSetup) -> Any:
+    """The validator of a schema written in the spec (compiled once per spec folder and schema)."""
+    key = f"{setup.spec_dir}:{json.dumps(schema, sort_keys=True)}"
+    if key not in _VALIDATORS:
+        base = _file_uri(setup.spec_dir / "__inline_schema__.json")
+        _VALIDATORS[key] = compile_schema(schema, base_uri=base, location=setup.location, origin="inline")
+    return _VALIDATORS[key]
+
+
+def validate(validator: Any, instance: Any) -> CheckResult:
+    """The verdict of a compiled schema on a JSON value: the first error, and up to five in the detail."""
+    try:
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        return CheckResult(False, "the JSON is nested too deeply to validate against the schema")
+    if not errors:
+        return CheckResult(True, "valid against the schema")
+    lines = [f"at {_pointer(e)}: {e.message}" for e in errors[:5]]
+    if len(errors) > 5:
+        lines.append(f"... and {len(errors) - 5} more schema errors")
+    first = lines[0] if len(errors) == 1 else f"{len(errors)} schema errors"
+    return CheckResult(False, first, detail="\n".join(lines) if len(errors) > 1 else "")
 
 
 def _pointer(error: Any) -> str:

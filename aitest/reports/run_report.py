@@ -53,7 +53,11 @@ def checks_passed(case: dict[str, Any]) -> bool:
     if case.get("outcome") != "failed" or case.get("kind", "case") != "case" or not runs or case.get("error"):
         return False
     required = (case.get("determinism") or {}).get("required", len(runs))
-    return sum(1 for r in runs if r["passed"]) >= required and "; " not in (case.get("summary") or "")
+    summary = case.get("summary") or ""
+    scored = case.get("extra") or {}
+    if "runs_passed" in scored:  # under a threshold, a run may pass with a check failed: its verdict is counted
+        return bool(scored["runs_passed"] >= required) and "; " not in summary
+    return sum(1 for r in runs if r["passed"]) >= required and "; " not in summary
 
 
 def write_report(path: Path, document: dict[str, Any]) -> None:
@@ -241,8 +245,21 @@ def report_schema() -> dict[str, Any]:
             "runs": {"type": "array", "items": run},
             "extra": {
                 "type": "object",
-                "description": "what a kind of result adds; a property: its examples",
-                "properties": {"property": PROPERTY},
+                "description": "what a kind of result adds; a property: its examples; a case with a threshold: "
+                "its score",
+                "properties": {
+                    "property": PROPERTY,
+                    "score": {
+                        "type": "number",
+                        "description": "the weighted mean of the checks' scores (over the runs), for `threshold`",
+                    },
+                    "threshold": {"type": "number", "minimum": 0, "maximum": 1, "description": "the case's"},
+                    "runs_passed": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "runs that passed under the threshold (a check may have failed in them)",
+                    },
+                },
             },
         },
         "required": [

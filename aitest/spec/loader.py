@@ -7,24 +7,26 @@ skips only what depends on a part found broken (see ``_Builder.spec``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aitest.checks.base import CheckSetup
+from aitest.checks.combinators import Combinator, Inner, NestedSetup
 from aitest.checks.path import PathSyntaxError, parse_path
 from aitest.checks.registry import all_checks
-from aitest.errors import Location, NotASpec, SpecError
+from aitest.errors import Location, NotASpec, SpecError, SpecWarning
 from aitest.spec.case_vars import data_var_problems, template_problems
 from aitest.spec.chat import ToolsBuilder, own_turn_problems, turn_var_problems, turns
-from aitest.spec.datafile import read_cases
-from aitest.spec.forms import is_tools_list, normalize_promptfoo
+from aitest.spec.datafile import DataRow, read_cases
+from aitest.spec.forms import is_tools_list, normalize_checks, normalize_promptfoo
 from aitest.spec.model import Case, Determinism, Expectation, Property, Spec, Target, Tools
 from aitest.spec.pitfalls import boolean_warnings
 from aitest.spec.problems import Problems
 from aitest.spec.properties import PropertyBuilder
 from aitest.spec.target import check_vars, resolve_target
-from aitest.spec.validate import check_name, validate_structure
+from aitest.spec.validate import check_lists, check_name, validate_check_item, validate_structure
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, read_text
 
@@ -67,8 +69,10 @@ def load_spec(
     data, positions = load_yaml(text, name)
     if is_tools_list(data):
         raise NotASpec(f"{name} is a list of tool definitions, not a spec", location=Location(name, 1, 1))
-    normalize_promptfoo(data, positions)
+    spellings = normalize_promptfoo(data, positions)
     problems = Problems(name)
+    for warning in spellings:
+        problems.warn(warning)
     for broken, error in validate_structure(data, positions):
         problems.add(error, broken)
     if not isinstance(data, dict):
@@ -113,12 +117,35 @@ def build_check(
             json_path = parse_path(item["path"])
         except PathSyntaxError as exc:
             raise SpecError(str(exc), location=positions.of((*path, "path"))) from None
-    options = {k: v for k, v in item.items() if k not in (name, "path", "critical")}
+    options = {k: v for k, v in item.items() if k not in (name, "path", "critical", "weight")}
     declared = {t["function"]["name"]: t for t in tools.definitions} if tools and tools.definitions else None
-    setup = CheckSetup(spec_dir, positions.of((*path, name)), rootdir, target_packages, declared)
-    check = all_checks()[name](item[name], options, setup)
+    where = positions.of((*path, name))
+    kind = all_checks()[name]
+    if issubclass(kind, Combinator):
+
+        def build(sub: tuple[int, ...]) -> Inner:
+            inner = _inner(item[name], sub)
+            built = build_check(
+                inner, (*path, name, *sub), positions, spec_dir,
+                rootdir=rootdir, target_packages=target_packages, tools=tools,
+            )  # fmt: skip
+            return Inner(built.name, built.check, built.path, built.location)
+
+        setup: CheckSetup = NestedSetup(spec_dir, where, rootdir, target_packages, declared, build=build)
+    else:
+        setup = CheckSetup(spec_dir, where, rootdir, target_packages, declared)
+    check = kind(item[name], options, setup)
     critical = bool(item.get("critical", name in CRITICAL_CHECKS))
-    return Expectation(name, check, json_path, positions.of(path), critical)
+    weight = float(item.get("weight", 1.0))
+    return Expectation(name, check, json_path, positions.of(path), critical, weight=weight)
+
+
+def _inner(value: Any, sub: tuple[int, ...]) -> dict[str, Any]:
+    """The inner check of a combinator's value at ``sub`` (``()``: the value itself)."""
+    for index in sub:
+        value = value[index]
+    assert isinstance(value, dict)  # validated: every inner check is a mapping
+    return value
 
 
 class _Builder:
@@ -165,6 +192,7 @@ class _Builder:
         determinism = self.determinism(("determinism",))
         self.model(target)
         properties = self.properties(cases)
+        self.idle_weights(cases)
         if self.problems.errors:
             return None
         return Spec(
@@ -277,30 +305,91 @@ class _Builder:
             xfail=raw.get("xfail", "") if isinstance(raw.get("xfail"), str) else "",
             skip=raw.get("skip", "") if isinstance(raw.get("skip"), str) else "",
             messages=messages,
+            threshold=raw.get("threshold"),
         )
 
     def data_cases(self, target: Target | None) -> list[Case]:
-        """`cases_from: FILE` (or `{file: FILE, expect: [...]}`): one case per row of a .csv or .jsonl file."""
+        """`cases_from: FILE` (or `{file: FILE, expect: [...]}`, or a list of either): one case per row of a .csv
+        or .jsonl file, with the checks of its `__expected` and `expect.FIELD` columns."""
         source = self.data.get("cases_from")
         if source is None:
             return []
+        sources: list[tuple[DocPath, Any]] = [(("cases_from",), source)]
+        if isinstance(source, list):
+            sources = [(("cases_from", i), s) for i, s in enumerate(source)]
+        cases = []
+        for base, one in sources:
+            cases += self.data_file(base, one, several=len(sources) > 1)
+        for error in data_var_problems(target, cases) if target is not None else []:
+            self.problems.add(error)
+        return cases
+
+    def data_file(self, base: DocPath, source: Any, *, several: bool) -> list[Case]:
+        """The cases of one data file of `cases_from`."""
         as_mapping = isinstance(source, dict)
-        where: DocPath = ("cases_from", "file") if as_mapping else ("cases_from",)
-        expect = self.checks(("cases_from", "expect")) if as_mapping else ()
-        if self.problems.inside_broken(where):
+        where: DocPath = (*base, "file") if as_mapping else base
+        expect = self.checks((*base, "expect")) if as_mapping else ()
+        if self.problems.inside_broken(where) or not isinstance(source, (str, dict)):
             return []
-        path = self.spec_dir / (source["file"] if as_mapping else source)
+        path = self.spec_dir / str(source["file"] if isinstance(source, dict) else source)
+        prefix = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem) + "_" if several else ""
         with self.problems.collecting(where):
-            rows = read_cases(path, display_path(path, self.rootdir), self.pos.of(where))
+            rows = read_cases(path, display_path(path, self.rootdir), self.pos.of(where), prefix=prefix)
             for error in rows.errors:
                 self.problems.add(error)
-            cases = [
-                Case(id=r.id, vars=r.vars, expect=expect, determinism=None, location=r.location) for r in rows.rows
-            ]
-            for error in data_var_problems(target, cases) if target is not None else []:
-                self.problems.add(error)
-            return cases
+            positions = Positions(rows.file)
+            return [self.data_case(r, i, expect, positions) for i, r in enumerate(rows.rows)]
         return []
+
+    def data_case(self, row: DataRow, index: int, expect: tuple[Expectation, ...], positions: Positions) -> Case:
+        """A row as a case: the file's checks, then the row's own (a check with a problem is recorded, left out)."""
+        base: DocPath = ("rows", index)
+        items = [c.item for c in row.checks]
+        for k, check in enumerate(row.checks):
+            cell: DocPath = (*base, k)
+            positions.values[cell] = (check.location.line, check.location.col)
+        spellings: list[SpecWarning] = []
+        normalize_checks(items, base, positions, spellings)
+        for warning in spellings:
+            self.problems.warn(warning)
+        own = []
+        for k, item in enumerate(items):
+            problems = validate_check_item(item, (*base, k), positions)
+            for error in problems:
+                self.problems.add(error)
+            if problems:
+                continue
+            with self.problems.collecting((*base, k)):
+                own.append(
+                    build_check(
+                        item, (*base, k), positions, self.spec_dir, rootdir=self.rootdir,
+                        target_packages=self.target_packages, tools=self.tools,
+                    )
+                )  # fmt: skip
+        return Case(
+            id=row.id,
+            vars=row.vars,
+            expect=expect + tuple(own),
+            determinism=None,
+            location=row.location,
+            description=row.description,
+            threshold=row.threshold,
+        )
+
+    def idle_weights(self, cases: list[Case]) -> None:
+        """A `weight` in a spec none of whose cases sets a `threshold`: it counts for nothing (a warning)."""
+        if any(c.threshold is not None for c in cases):
+            return
+        for base, items in check_lists(self.data):
+            for i, item in enumerate(items):
+                if isinstance(item, dict) and "weight" in item:
+                    self.problems.warn(
+                        SpecWarning(
+                            "'weight' counts only in a case that sets threshold:, and no case here does",
+                            location=self.pos.of((*base, i, "weight"), key=True),
+                            hint="add threshold: 0.75 (say) to the case, or remove weight:",
+                        )
+                    )
 
     def unique_ids(self, cases: list[Case]) -> None:
         seen: dict[str, Location] = {}

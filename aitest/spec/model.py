@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aitest.checks.base import Check
+from aitest.checks.combinators import Combinator
 from aitest.checks.path import JsonPath
 from aitest.errors import Location, SpecWarning
 
@@ -23,6 +24,12 @@ class Expectation:
     location: Location
     critical: bool = False  # aitest compare refuses a swap that makes it fail
     implicit: bool = False  # added by aitest (valid_tool_calls of a spec with tools), not written in the spec
+    weight: float = 1.0  # its share of a case's score, when the case sets a threshold
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Its name, and those of the checks inside it (`not`, `any_of`, `all_of`)."""
+        return (self.name, *(self.check.names() if isinstance(self.check, Combinator) else ()))
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ class Case:
     xfail: str = ""  # the reason the case is expected to fail (strict: passing fails it); "" when not
     skip: str = ""  # the reason the case is not run; "" when it runs
     messages: tuple[dict[str, Any], ...] | None = None  # the conversation so far, replacing the spec's turns
+    threshold: float | None = None  # the case passes when its weighted score is at least this (promptfoo's)
 
 
 @dataclass(frozen=True)
@@ -171,8 +179,9 @@ class Spec:
     @cached_property
     def check_names(self) -> frozenset[str]:
         """Every check name used by the feature, any of its cases or any of its properties."""
-        names = {c.name for c in self.expect} | {c.name for k in self.cases for c in k.expect}
-        return frozenset(names | {c.name for p in self.properties for c in p.invariant.expect})
+        every = self.expect + tuple(c for k in self.cases for c in k.expect)
+        every += tuple(c for p in self.properties for c in p.invariant.expect)
+        return frozenset(n for c in every for n in c.names)
 
     @property
     def needs_model(self) -> bool:

@@ -17,6 +17,18 @@ COMMON_OPTIONS: dict[str, dict[str, Any]] = {
         "type": "boolean",
         "description": "aitest compare: a model swap that makes this check fail is refused, whatever the limits",
     },
+    "weight": {
+        "type": "number",
+        "minimum": 0,
+        "description": "its share of the case's score when the case sets threshold: (default 1; 0: shown, not counted)",
+    },
+}
+THRESHOLD = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": 1,
+    "description": "the case passes when the weighted mean of its checks' scores is at least this (a check "
+    "without a score counts 1 when it passes, 0 when it fails); critical checks must pass whatever it says",
 }
 GATE = {
     "type": "object",
@@ -144,40 +156,79 @@ def check_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
+def _editor_checks() -> list[dict[str, Any]]:
+    """The check schemas as an editor sees them: the inner checks of not / any_of / all_of are checks too
+    (validation checks those one by one instead, with messages of their own)."""
+    from aitest.checks.combinators import Combinator
+
+    known = all_checks()
+    out = []
+    for name, schema in check_schemas().items():
+        kind = known[name]
+        if issubclass(kind, Combinator):
+            ref = {"$ref": "#/$defs/check"}
+            value = {"type": "array", "items": ref, "minItems": 1} if kind.many else ref
+            schema = {
+                **schema,
+                "properties": {**schema["properties"], name: {**value, "description": kind.description}},
+            }
+        out.append(schema)
+    return out
+
+
+def _spellings(*, takes_value: bool = True) -> list[str]:
+    """Every name a check may be written as: aitest's, its aliases, promptfoo's hyphens, and the `i` (ignore
+    case) and `not-` prefixes (see aitest.spec.forms)."""
+    from aitest.util.schema_quick import quick_valid
+
+    plain: dict[str, str] = {}
+    for name, check in sorted(all_checks().items()):
+        if not takes_value and not (
+            quick_valid(check.value_schema, None, {}) and not quick_valid(check.value_schema, "x", {})
+        ):
+            continue
+        for spelled in (name, name.replace("_", "-"), *check.aliases):
+            plain.setdefault(spelled, name)
+    folded = {f"i{s}": n for s, n in plain.items() if "ignore_case" in all_checks()[n].options}
+    every = {**plain, **folded}
+    if takes_value:
+        every.update({f"not-{s}": n for s, n in every.items()})
+    return sorted(every)
+
+
 def _promptfoo_form() -> dict[str, Any]:
     return {
         "type": "object",
         "description": "promptfoo form: {type: contains, value: x}",
-        "properties": {"type": {"enum": sorted(all_checks())}, "value": {}},
+        "properties": {"type": {"enum": _spellings()}, "value": {}},
         "required": ["type"],
     }
 
 
 def _bare_names() -> dict[str, Any]:
     """A check that takes no value, written as its bare name: `- no_tool_calls`."""
-    from aitest.util.schema_quick import quick_valid
-
-    every = sorted(all_checks().items())
-    names = [n for n, c in every if quick_valid(c.value_schema, None, {}) and not quick_valid(c.value_schema, "x", {})]
-    return {"enum": names, "description": "a check that needs no value, by its name alone"}
+    return {"enum": _spellings(takes_value=False), "description": "a check that needs no value, by its name alone"}
 
 
 def _cases_from(expect: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "description": "more cases, one per row of a data file relative to this spec: .csv (with a header "
-        "row) or .jsonl (one JSON object per line); the columns are the vars, an id column the id",
-        "oneOf": [
-            {"type": "string", "minLength": 1},
-            {
-                "type": "object",
-                "properties": {
-                    "file": {"type": "string", "minLength": 1, "description": "the .csv or .jsonl file"},
-                    "expect": {**expect, "description": "checks for every case of the file"},
-                },
-                "required": ["file"],
-                "additionalProperties": False,
+    one = [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "properties": {
+                "file": {"type": "string", "minLength": 1, "description": "the .csv or .jsonl file"},
+                "expect": {**expect, "description": "checks for every case of the file"},
             },
-        ],
+            "required": ["file"],
+            "additionalProperties": False,
+        },
+    ]
+    return {
+        "description": "more cases, one per row of data files relative to this spec: .csv (with a header row) or "
+        ".jsonl (one JSON object per line); the columns are the vars, an id column the id; a row's own checks "
+        "in __expected (__expected1, __expected2, ...) as 'equals: refund', and expect.FIELD columns (equals on "
+        "that path); __description and __threshold are the case's",
+        "oneOf": [*one, {"type": "array", "items": {"oneOf": one}, "minItems": 1}],
     }
 
 
@@ -246,7 +297,7 @@ def spec_schema(
 ) -> dict[str, Any]:
     """The whole spec format. ``checks``, ``variations`` and ``turns`` replace the schema of one check item,
     one variation and one turn (structural validation checks those one by one, with messages of their own)."""
-    check = checks if checks is not None else {"anyOf": [*check_schemas().values(), _promptfoo_form(), _bare_names()]}
+    check = checks if checks is not None else {"anyOf": [*_editor_checks(), _promptfoo_form(), _bare_names()]}
     turn = turns if turns is not None else turn_schema()
     variation = variations if variations is not None else variation_schema()
     expect = {"type": "array", "items": {"$ref": "#/$defs/check"}, "description": "checks that must hold of the output"}
@@ -268,6 +319,7 @@ def spec_schema(
                 "description": "why the case is expected to fail; strict: if it passes, it fails",
             },
             "skip": {"type": "string", "minLength": 1, "description": "why the case is not run"},
+            "threshold": THRESHOLD,
             "messages": {
                 "type": "array",
                 "items": turn,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from aitest.checks.combinators import MAX_NESTING, Combinator
+from aitest.checks.registry import all_checks
 from aitest.errors import SpecError
 from aitest.spec.schema import check_schemas, spec_schema
 from aitest.spec.yaml_loader import DocPath, Positions
@@ -23,7 +25,8 @@ _TYPE_WORDS = {
 _KEY_HINTS = {
     "xfail": "give the reason the case is expected to fail, e.g. xfail: the model still misroutes refunds",
     "skip": "give the reason the case is not run, e.g. skip: waiting for the new refund policy",
-    "cases_from": "a .csv or .jsonl file relative to this spec, or {file: FILE, expect: [checks]}",
+    "cases_from": "a .csv or .jsonl file relative to this spec, or {file: FILE, expect: [checks]}, or a list of them",
+    "weight": "a check's share of its case's score under threshold:, 0 or more (default 1; 0 counts nothing)",
 }
 _REQUIRED_HINTS = {"cases": "give the cases as a list under cases:, or read them from a file with cases_from: FILE"}
 _PATTERN_HINTS = {
@@ -141,6 +144,8 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
 
 def _key_hint(path: DocPath) -> str:
     key = next((p for p in reversed(path) if isinstance(p, str)), "")
+    if path[:1] == ("cases",) and path[2:] == ("threshold",):
+        return "the weighted share of the case's checks that must pass, from 0 to 1, e.g. threshold: 0.75"
     return _KEY_HINTS.get(key, "")
 
 
@@ -209,6 +214,8 @@ def check_lists(data: dict[str, Any]) -> list[tuple[DocPath, list[Any]]]:
     source = data.get("cases_from")
     if isinstance(source, dict):
         lists.append((("cases_from", "expect"), source.get("expect")))
+    elif isinstance(source, list):
+        lists += [(("cases_from", i, "expect"), s.get("expect")) for i, s in enumerate(source) if isinstance(s, dict)]
     return [(path, items) for path, items in lists if isinstance(items, list)]
 
 
@@ -267,7 +274,19 @@ def _option_of_previous(item: dict[str, Any], path: DocPath, positions: Position
     )
 
 
-def validate_check_item(item: Any, path: DocPath, positions: Positions, *, previous: Any = None) -> list[SpecError]:
+def validate_check_item(
+    item: Any, path: DocPath, positions: Positions, *, previous: Any = None, depth: int = 0
+) -> list[SpecError]:
+    """The problems of one check mapping (``depth``: inside that many combinators), its inner checks included."""
+    if depth and isinstance(item, str):  # not a check name (those are mappings by now): a misspelt one?
+        known = sorted(check_schemas())
+        return [
+            SpecError(
+                f"unknown check {cut(repr(item), 80)}{did_you_mean(item, known)}",
+                location=positions.of(path),
+                hint="checks: " + ", ".join(known),
+            )
+        ]
     if not isinstance(item, dict):
         return [
             SpecError(
@@ -279,7 +298,59 @@ def validate_check_item(item: Any, path: DocPath, positions: Positions, *, previ
         name = check_name(item, path, positions, previous=previous)
     except SpecError as error:
         return [error]
+    if depth:
+        gating = [k for k in ("weight", "critical") if k in item]
+        if gating:
+            return [_gating_inside(gating[0], name, path, positions)]
+    check = all_checks()[name]
+    if issubclass(check, Combinator):
+        empty = _empty_combinator(item, name, path, positions, many=check.many)
+        if empty is not None:
+            return [empty]
     schema = check_schemas()[name]
-    if quick_valid(schema, item, schema):
+    if not quick_valid(schema, item, schema):
+        return [_translate(e, path, positions, owner=name)[1] for e in _check_validator(name).iter_errors(item)]
+    if not issubclass(check, Combinator):
         return []
-    return [_translate(e, path, positions, owner=name)[1] for e in _check_validator(name).iter_errors(item)]
+    if depth + 1 >= MAX_NESTING:
+        return [
+            SpecError(
+                f"checks are nested more than {MAX_NESTING} levels deep",
+                location=positions.of((*path, name), key=True),
+                hint="split the condition into separate checks of the list (they must all pass)",
+            )
+        ]
+    inner = item[name]
+    if not check.many:
+        return validate_check_item(inner, (*path, name), positions, depth=depth + 1)
+    errors = []
+    for j, sub in enumerate(inner):
+        errors += validate_check_item(sub, (*path, name, j), positions, depth=depth + 1)
+    return errors
+
+
+def _empty_combinator(
+    item: dict[str, Any], name: str, path: DocPath, positions: Positions, *, many: bool
+) -> SpecError | None:
+    """`not:` or `any_of: []` with nothing inside: an error that shows how to write it."""
+    inner = item[name]
+    if inner not in (None, {}, [], ""):
+        return None
+    where = positions.of((*path, name), key=True)
+    if many:
+        example = f"{name}: [{{contains: sorry}}, {{contains: apolog}}]"
+        return SpecError(f"'{name}' lists no checks", location=where, hint=f"list the checks under it, e.g. {example}")
+    return SpecError(
+        f"'{name}' wraps no check",
+        location=where,
+        hint="write the check to negate under it, e.g. not: {contains: sorry}",
+    )
+
+
+def _gating_inside(key: str, name: str, path: DocPath, positions: Positions) -> SpecError:
+    """`weight` or `critical` on a check inside not / any_of / all_of, where it means nothing."""
+    return SpecError(
+        f"'{key}' of the check '{name}' inside a combinator means nothing",
+        location=positions.of((*path, key), key=True),
+        hint=f"put {key}: on the not / any_of / all_of check itself, in the case's list",
+    )
