@@ -144,6 +144,7 @@ class Check(ABC):
     options: ClassVar[dict[str, dict[str, Any]]] = {}
     description: ClassVar[str] = ""
     any_options: ClassVar[bool] = False  # the editor schema lets any option through (a plugin that failed to load)
+    example: ClassVar[str] = ""  # one check as a spec writes it, for the docs (`contains: refund`)
     aliases: ClassVar[tuple[str, ...]] = ()  # other spellings a spec may use (promptfoo's: `starts-with`)
 
     def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:

@@ -102,6 +102,7 @@ _CHECKS = {"type": "array", "minItems": 1, "description": "checks, e.g. [{contai
 @register
 class Not(Combinator):
     name = "not"
+    example = "not: {contains: As an AI}"
     description = "the inner check fails"
     value_schema = _CHECK
     many = False
@@ -118,6 +119,7 @@ class Not(Combinator):
 @register
 class AnyOf(Combinator):
     name = "any_of"
+    example = "any_of: [{contains: refund}, {contains: credit}]"
     description = "at least one of the inner checks passes"
     value_schema = _CHECKS
 
@@ -136,6 +138,7 @@ class AnyOf(Combinator):
 @register
 class AllOf(Combinator):
     name = "all_of"
+    example = "all_of: [{starts_with: Dear}, {max_length: 600}]"
     description = "every inner check passes"
     value_schema = _CHECKS
 

@@ -15,6 +15,7 @@ PRICE_LINE = "price = {input = ..., output = ...}"
 @register
 class MaxCost(Check):
     name = "max_cost"
+    example = "max_cost: 0.001"
     description = (
         "the run's model calls cost at most this many US dollars (token counts x the model profile's price, "
         "USD per million tokens; a local model without a price costs 0)"

@@ -16,6 +16,7 @@ FUNCTION_PATTERN = "^[A-Za-z_][\\w.]*:[A-Za-z_]\\w*$"
 @register
 class Python(Check):
     name = "python"
+    example = "python: checks.tone:is_polite"
     description = f"a function of the project's code judges the output, module.path:function; it returns {RETURNS}"
     value_schema = {"type": "string", "pattern": FUNCTION_PATTERN}
     options = {"arg": {"description": "any value: passed to the function's parameter named arg"}}

@@ -120,6 +120,7 @@ def compile_schema(schema: Any, *, base_uri: str, location: Location, origin: st
 @register
 class Schema(Check):
     name = "schema"
+    example = "schema: schemas/invoice.json"
     description = "the output is JSON valid against the JSON Schema (a file next to the spec, or inline)"
     value_schema = {
         "oneOf": [

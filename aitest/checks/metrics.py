@@ -80,6 +80,7 @@ _ROUGE_SCORERS: dict[int, Any] = {}  # one scorer per n, built once per process
 @register
 class RougeN(ValueCheck):
     name = "rouge_n"
+    example = "rouge_n: The parcel left our warehouse today."
     aliases = ("rouge-n",)
     description = (
         "ROUGE-N F-measure of the output against the reference (the best of a list) is at least the threshold, "
@@ -125,6 +126,7 @@ class RougeN(ValueCheck):
 @register
 class Bleu(ValueCheck):
     name = "bleu"
+    example = "bleu: The parcel left our warehouse today."
     description = (
         "sentence BLEU of the output against the reference (or a list of references), 0..1, is at least the "
         "threshold, by sacrebleu (its 13a tokenizer, exponential smoothing)"
@@ -186,6 +188,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 @register
 class IsSql(ValueCheck):
     name = "is_sql"
+    example = "{is_sql: null, dialect: postgres, allowed_tables: [orders]}"
     aliases = ("is-sql",)
     description = (
         "the output parses as SQL statements (a ```sql fence is allowed), by sqlglot; optionally touching only "
@@ -377,6 +380,7 @@ def _lingua_codes(lingua: ModuleType) -> list[str]:
 @register
 class Language(ValueCheck):
     name = "language"
+    example = "language: de"
     description = (
         "the output's detected language is the ISO 639-1 code (or one of a list), by lingua; the score is its "
         "confidence"

@@ -120,6 +120,7 @@ def mask(value: str) -> str:
 @register
 class NoPii(ValueCheck):
     name = "no_pii"
+    example = "no_pii: [email, phone]"
     description = "none of the named detectors (email, phone, credit_card, iban, ip_address, ssn, api_key) fire"
     value_schema = {
         "oneOf": [

@@ -34,7 +34,7 @@ def value_text(schema: dict[str, Any]) -> str:
     if "const" in schema:
         return f"`{json.dumps(schema['const'])}`"
     if "enum" in schema:
-        return " / ".join(f"`{v}`" for v in schema["enum"])
+        return " / ".join(f"`{json.dumps(v)}`" for v in schema["enum"])
     kind = schema.get("type")
     words = {
         "string": "text", "integer": "whole number", "number": "number", "boolean": "true or false",
@@ -58,9 +58,10 @@ def value_text(schema: dict[str, Any]) -> str:
 def _options(cls: type[Check]) -> str:
     out = []
     for name, schema in cls.options.items():
-        default = f" (default {json.dumps(schema['default'])})" if "default" in schema else ""
-        out.append(f"`{name}`{default}")
-    return ", ".join(out) or "—"
+        said = schema.get("description") or value_text(schema)
+        default = f", default {json.dumps(schema['default'])}" if "default" in schema else ""
+        out.append(f"`{name}`: {said}{default}")
+    return "; ".join(out) or "—"
 
 
 def _cell(text: str) -> str:

@@ -31,6 +31,7 @@ FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter")
 @register
 class IsRefusal(ValueCheck):
     name = "is_refusal"
+    example = "is_refusal"
     description = (
         "the output declines the request: empty, or holding one of aitest's English refusal phrases "
         "(I'm sorry, but...; I can't help...; as an AI, ...; against my guidelines; ...)"
@@ -51,6 +52,7 @@ class IsRefusal(ValueCheck):
 @register
 class FinishReason(Check):
     name = "finish_reason"
+    example = "finish_reason: stop"
     description = (
         "the model's last answer stopped for this reason: stop (it finished), length (it hit max_tokens), "
         "tool_calls, content_filter"
@@ -76,6 +78,7 @@ class FinishReason(Check):
 @register
 class MaxOutputTokens(Check):
     name = "max_output_tokens"
+    example = "max_output_tokens: 120"
     description = "the model generated at most N tokens in the run (completion tokens, summed over its model calls)"
     value_schema = {"type": "integer", "minimum": 1}
 

@@ -76,6 +76,7 @@ def repeats_prompt(answer: str, prompt: str) -> bool:
 @register
 class Rubric(Check):
     name = "rubric"
+    example = "rubric: Does the reply apologise for the delay?"
     description = "a model (the judge) answers a yes/no question about the output; yes passes. Recorded and replayed"
     value_schema = {"type": "string", "minLength": 1}
     options = {

@@ -13,6 +13,7 @@ DEFAULT_THRESHOLD = 0.8
 @register
 class Similar(Check):
     name = "similar"
+    example = "similar: We are sorry your parcel is late."
     description = "the output means about the same as the reference (or the best of a list of references)"
     value_schema = {
         "oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]

@@ -46,6 +46,7 @@ class _JsonCheck(Check):
 @register
 class IsJson(_JsonCheck):
     name = "is_json"
+    example = "is_json"
     description = (
         "the output is JSON (a ```json fence around it is allowed); the value may be a JSON Schema it must be "
         "valid against"
@@ -69,6 +70,7 @@ class IsJson(_JsonCheck):
 @register
 class ContainsJson(_JsonCheck):
     name = "contains_json"
+    example = "contains_json: {type: object, required: [total]}"
     description = (
         "the output contains a JSON object or array (in a code fence or in prose); the value may be a JSON Schema "
         "that one of them must be valid against"
@@ -234,6 +236,7 @@ class _XmlCheck(Check):
 @register
 class IsXml(_XmlCheck):
     name = "is_xml"
+    example = "is_xml"
     description = "the whole output is one well-formed XML document (no DTD); option required_elements"
     aliases = ("is-xml",)
 
@@ -250,6 +253,7 @@ class IsXml(_XmlCheck):
 @register
 class ContainsXml(_XmlCheck):
     name = "contains_xml"
+    example = "{contains_xml: true, required_elements: [invoice.total]}"
     description = "the output contains a well-formed XML element (no DTD); option required_elements, from its root"
     aliases = ("contains-xml",)
 

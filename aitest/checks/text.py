@@ -26,6 +26,7 @@ def _same(check: TextCheck, actual: Any, expected: Any) -> bool:
 @register
 class Equals(TextCheck):
     name = "equals"
+    example = "equals: billing"
     description = "the (selected) output equals the value; text is stripped first"
     value_schema = {"description": "the expected value: text, number, boolean, list or mapping"}
 
@@ -53,6 +54,7 @@ class _Substrings(TextCheck):
 @register
 class Contains(_Substrings):
     name = "contains"
+    example = "contains: refund"
     description = "the output contains the text"
 
     def judge(self, output: Any) -> CheckResult:
@@ -63,6 +65,7 @@ class Contains(_Substrings):
 @register
 class NotContains(_Substrings):
     name = "not_contains"
+    example = "not_contains: guarantee"
     description = "the output does not contain the text"
     aliases = ("not-contains",)
 
@@ -79,6 +82,7 @@ class NotContains(_Substrings):
 @register
 class ContainsAll(_Substrings):
     name = "contains_all"
+    example = "contains_all: [order, refund]"
     description = "the output contains every text of the list"
     aliases = ("contains-all",)
     value_schema = _STRINGS
@@ -92,6 +96,7 @@ class ContainsAll(_Substrings):
 @register
 class ContainsAny(_Substrings):
     name = "contains_any"
+    example = "contains_any: [sorry, apologise]"
     description = "the output contains at least one text of the list"
     aliases = ("contains-any",)
     value_schema = _STRINGS
@@ -121,6 +126,7 @@ class _Pattern(TextCheck):
 @register
 class Regex(_Pattern):
     name = "regex"
+    example = "regex: '^ORD-\\d+$'"
     description = "Python re.search finds the pattern in the output"
 
     def judge(self, output: Any) -> CheckResult:
@@ -133,6 +139,7 @@ class Regex(_Pattern):
 @register
 class NotRegex(_Pattern):
     name = "not_regex"
+    example = "not_regex: '\\d{16}'"
     description = "Python re.search does not find the pattern in the output"
     aliases = ("not-regex",)
 
@@ -148,6 +155,7 @@ class NotRegex(_Pattern):
 @register
 class OneOf(TextCheck):
     name = "one_of"
+    example = "one_of: [billing, shipping, account]"
     description = "the (selected) value is one of the list"
     value_schema = {"type": "array", "minItems": 1}
 
@@ -173,6 +181,7 @@ def _unit(value: Any) -> str:
 @register
 class MinLength(ValueCheck):
     name = "min_length"
+    example = "min_length: 20"
     description = "the output has at least N characters (items, for a list)"
     value_schema = {"type": "integer", "minimum": 0}
 
@@ -183,6 +192,7 @@ class MinLength(ValueCheck):
 @register
 class MaxLength(ValueCheck):
     name = "max_length"
+    example = "max_length: 280"
     description = "the output has at most N characters (items, for a list)"
     value_schema = {"type": "integer", "minimum": 0}
 
@@ -211,6 +221,7 @@ class _Affix(TextCheck):
 @register
 class StartsWith(_Affix):
     name = "starts_with"
+    example = "starts_with: Dear"
     description = "the output, stripped of surrounding whitespace, starts with the text"
     aliases = ("starts-with",)
     at = "start"
@@ -219,6 +230,7 @@ class StartsWith(_Affix):
 @register
 class EndsWith(_Affix):
     name = "ends_with"
+    example = "ends_with: Kind regards"
     description = "the output, stripped of surrounding whitespace, ends with the text"
     at = "end"
 
@@ -229,6 +241,7 @@ _COUNT = {"type": "integer", "minimum": 0}
 @register
 class WordCount(ValueCheck):
     name = "word_count"
+    example = "word_count: {max: 80}"
     description = "the output has exactly N words, or a number within {min, max} (words: runs of non-space)"
     aliases = ("word-count",)
     value_schema = {
@@ -263,6 +276,7 @@ class WordCount(ValueCheck):
 @register
 class Levenshtein(TextCheck):
     name = "levenshtein"
+    example = "levenshtein: Your order has shipped."
     description = (
         "the edit distance (character insertions, deletions and substitutions) between the output and the text "
         f"is at most max_distance; score 1 - distance / the longer length; texts over {MAX_EDIT_TEXT} characters "

@@ -110,6 +110,7 @@ class _OneTool(_ToolCheck):
 @register
 class ToolCalled(_OneTool):
     name = "tool_called"
+    example = "tool_called: cancel_order"
     description = "the model called the tool (with args: with those arguments); times: exactly that many times"
     options = {
         **_ARGS,
@@ -139,6 +140,7 @@ class ToolCalled(_OneTool):
 @register
 class NotToolCalled(_OneTool):
     name = "not_tool_called"
+    example = "not_tool_called: refund_order"
     description = "the model did not call the tool (with args: not with those arguments)"
 
     def judge(self, trajectory: Trajectory) -> CheckResult:
@@ -156,6 +158,7 @@ class NotToolCalled(_OneTool):
 @register
 class NoToolCalls(_ToolCheck):
     name = "no_tool_calls"
+    example = "no_tool_calls"
     description = "the model called no tool"
     value_schema = _NO_VALUE
 
@@ -170,6 +173,7 @@ class NoToolCalls(_ToolCheck):
 @register
 class MaxSteps(_ToolCheck):
     name = "max_steps"
+    example = "max_steps: 3"
     description = "the run took at most N model steps"
     value_schema = {"type": "integer", "minimum": 1}
 
@@ -184,6 +188,7 @@ class MaxSteps(_ToolCheck):
 @register
 class ToolCallF1(_ToolCheck):
     name = "tool_call_f1"
+    example = "tool_call_f1: [lookup_order, cancel_order]"
     description = "F1 of the set of tools called against the expected set is at least the threshold"
     value_schema = {"type": "array", "items": _TOOL_NAME, "minItems": 1}
     options = {"threshold": {"type": "number", "minimum": 0, "maximum": 1, "description": "default 1.0"}}
@@ -222,6 +227,7 @@ def _expected_item(item: Any) -> tuple[str, Any]:
 @register
 class ToolCalls(_ToolCheck):
     name = "tool_calls"
+    example = "tool_calls: [lookup_order, cancel_order]"
     description = "the model made the expected calls, in the way `order` says"
     value_schema = {
         "type": "array",
@@ -287,6 +293,7 @@ def signature(name: str, parameters: Any) -> str:
 @register
 class ValidToolCalls(_ToolCheck):
     name = "valid_tool_calls"
+    example = "valid_tool_calls"
     description = "every call names a declared tool, with arguments valid against that tool's parameters"
     value_schema = _NO_VALUE
 
