@@ -49,6 +49,25 @@ class Produced:
         return Usage(self.model_calls, self.prompt_tokens, self.completion_tokens, name, price)
 
 
+def plain_output(output: Any) -> Any:
+    """A target's output as checks, messages and reports can hold it: text and JSON values as they are, bytes
+    decoded (UTF-8, undecodable bytes as U+FFFD), anything JSON cannot hold (a date, an object) as its str."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, (bytes, bytearray)):
+        return bytes(output).decode("utf-8", errors="replace")
+    try:
+        json.dumps(output)
+        return output
+    except (TypeError, ValueError, RecursionError):
+        try:
+            return json.loads(
+                json.dumps(output, default=lambda v: plain_output(v) if isinstance(v, (bytes, bytearray)) else str(v))
+            )
+        except (TypeError, ValueError, RecursionError):
+            return str(output)
+
+
 def price_of(profile: Profile) -> Price | None:
     """The profile's price per million tokens (see aitest.models.profile.price_or_default)."""
     return price_or_default(profile.provider, profile.price)
@@ -192,7 +211,7 @@ def produce(spec: Spec, case: Case, client: ModelClient | None) -> Produced:
             assert client is not None  # a target taking `openai` needs a model: run_case gives it one
             kwargs["openai"] = OpenAICompat(client)
         try:
-            output = spec.target.function(**kwargs)
+            output = plain_output(spec.target.function(**kwargs))
         except AitestError:
             raise  # our own (a recording miss, a model error): shown as such, not as the target's
         except Exception as exc:

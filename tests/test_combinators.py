@@ -385,3 +385,30 @@ def test_a_weight_without_any_threshold_is_a_warning(project: Project) -> None:
         "specs/reply.yaml:8:9: warning: 'weight' counts only in a case that sets threshold:, and no case here does",
         "  hint: add threshold: 0.75 (say) to the case, or remove weight:",
     ]
+
+
+def test_promptfoos_levenshtein_threshold_is_the_largest_distance(project: Project) -> None:
+    project.module("feature", "def echo(text):\n    return text\n")
+    project.spec(
+        "specs/lev.yaml",
+        """
+        feature: lev
+        target: feature:echo
+        cases:
+          - id: near
+            vars: {text: kitten}
+            expect:
+              - type: levenshtein
+                value: sitting
+                threshold: 3
+          - id: far
+            vars: {text: kitten}
+            expect:
+              - type: levenshtein
+                value: sitting
+                threshold: 2
+        """,
+    )
+    result = project.run()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*edit distance 3 to 'sitting', more than max_distance 2*"])

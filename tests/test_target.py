@@ -81,3 +81,47 @@ def test_determinism_runs_and_agreement(project: Project) -> None:
             "    2x 'answer 1' (runs 2, 4)",
         ]
     )
+
+
+def test_bytes_and_values_json_cannot_hold_are_checked_as_text(project: Project) -> None:
+    project.module(
+        "odd",
+        """
+        import datetime
+
+        def raw(n):
+            return b"\\xff order " + str(n).encode()
+
+        def when(n):
+            return {"at": datetime.date(2026, 12, n), "n": n}
+        """,
+    )
+    project.spec(
+        "specs/odd.yaml",
+        """
+        feature: odd
+        target: odd:raw
+        cases:
+          - id: bytes
+            vars: {n: 7}
+            expect: [{contains: order 7}, {contains: order 8}]
+        """,
+    )
+    project.spec(
+        "specs/when.yaml",
+        """
+        feature: when
+        target: odd:when
+        output: json
+        cases:
+          - id: date
+            vars: {n: 6}
+            expect: [{equals: "2026-12-06", path: at}, {equals: 7, path: n}]
+        """,
+    )
+    for args in ((), ("-n", "2")):
+        result = project.run("--tb=short", *args)
+        result.assert_outcomes(failed=2)
+        assert "INTERNALERROR" not in result.stdout.str()
+        result.stdout.fnmatch_lines(["*contains at specs/odd.yaml:*: 'order 8' not found in the output"])
+        result.stdout.fnmatch_lines(["*equals [[]path n] at specs/when.yaml:*: expected 7, got 6"])

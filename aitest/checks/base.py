@@ -229,10 +229,19 @@ def not_json(what: str, exc: ValueError) -> CheckResult:
 
 
 def as_text(value: Any) -> str:
-    """Text of an output value: strings as they are, anything else as compact JSON."""
+    """Text of an output value: strings as they are, bytes decoded (UTF-8, undecodable bytes as U+FFFD),
+    anything else as compact JSON (a value JSON cannot hold, such as a date, as its str)."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
 
 
 def show(value: Any, limit: int = 80) -> str:

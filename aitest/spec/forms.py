@@ -167,9 +167,11 @@ def _rewrite(
     outer = {k: v for k, v in rest.items() if spelled.negate and k in _GATING}
     for key, option in rest.items():
         if key not in outer:
-            check[key] = option
-            if where != path:
-                _move(positions, (*path, key), (*where, key), option)
+            # promptfoo's levenshtein `threshold` is the largest distance: aitest's max_distance
+            renamed = "max_distance" if spelled.name == "levenshtein" and key == "threshold" else key
+            check[renamed] = option
+            if (where, renamed) != (path, key):
+                _move(positions, (*path, key), (*where, renamed), option)
     if written != spelled.name:
         message = f"'{written}' is promptfoo's name: aitest calls it {spelled.aitest()}"
         warnings.append(SpecWarning(message, location=Location(positions.file, *at) if at[0] else positions.of(path)))
