@@ -326,8 +326,13 @@ def score_run(run: RunResult, checks: tuple[Expectation, ...], threshold: float 
 
 
 def _check_score(verdict: CheckVerdict) -> float:
-    """A check's share of the case's score: its own score when it gives one in 0..1, else its verdict."""
-    if verdict.score is not None and 0.0 <= verdict.score <= 1.0:
+    """A check's share of the case's score: its own score when it gives one in 0..1 (and it is a share: not
+    max_cost's dollars), else its verdict."""
+    from aitest.checks.registry import all_checks
+
+    kind = all_checks().get(verdict.name)
+    share = kind is None or kind.score_is_share
+    if share and verdict.score is not None and 0.0 <= verdict.score <= 1.0:
         return verdict.score
     return 1.0 if verdict.passed else 0.0
 

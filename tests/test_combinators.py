@@ -412,3 +412,51 @@ def test_promptfoos_levenshtein_threshold_is_the_largest_distance(project: Proje
     result = project.run()
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*edit distance 3 to 'sitting', more than max_distance 2*"])
+
+
+def test_a_weighted_case_counts_max_costs_verdict_not_its_dollars(project: Project) -> None:
+    project.module("feature", "def echo(text):\n    return text\n")
+    project.spec(
+        "specs/w.yaml",
+        """
+        feature: w
+        target: feature:echo
+        cases:
+          - id: cost
+            vars: {text: we will refund you}
+            threshold: 0.75
+            expect: [{contains: refund}, {max_cost: 0.01}]
+        """,
+    )
+    project.run().assert_outcomes(passed=1)
+
+
+def test_a_levenshtein_cell_gives_the_largest_distance(project: Project) -> None:
+    project.module("feature", "def echo(text):\n    return text\n")
+    project.file("specs/rows.csv", "text,__expected\nkitten,levenshtein(3): sitting\nkitten,levenshtein(2): sitting\n")
+    project.spec("specs/lev.yaml", "feature: lev\ntarget: feature:echo\ncases_from: rows.csv\n")
+    project.run().assert_outcomes(passed=1, failed=1)
+
+
+def test_promptfoos_latency_and_cost_take_their_threshold_as_the_limit(project: Project) -> None:
+    project.module("feature", "def echo(text):\n    return text\n")
+    project.spec(
+        "specs/lim.yaml",
+        """
+        feature: lim
+        target: feature:echo
+        cases:
+          - id: a
+            vars: {text: hi}
+            expect:
+              - type: latency
+                threshold: 5000
+              - type: cost
+                threshold: 0.01
+        """,
+    )
+    result = project.pytester.run(str(Path(sys.executable).parent / "aitest"), "validate")
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*'latency' is promptfoo's name: aitest calls it 'max_latency_ms'",
+                                 "*'cost' is promptfoo's name: aitest calls it 'max_cost'"])  # fmt: skip
+    project.run().assert_outcomes(passed=1)

@@ -145,6 +145,7 @@ class Check(ABC):
     description: ClassVar[str] = ""
     any_options: ClassVar[bool] = False  # the editor schema lets any option through (a plugin that failed to load)
     example: ClassVar[str] = ""  # one check as a spec writes it, for the docs (`contains: refund`)
+    score_is_share: ClassVar[bool] = True  # its score is a share, 0..1, that a case's weighted score may count
     aliases: ClassVar[tuple[str, ...]] = ()  # other spellings a spec may use (promptfoo's: `starts-with`)
 
     def __init__(self, value: Any, options: dict[str, Any], setup: CheckSetup) -> None:

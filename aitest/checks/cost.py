@@ -15,7 +15,9 @@ PRICE_LINE = "price = {input = ..., output = ...}"
 @register
 class MaxCost(Check):
     name = "max_cost"
+    aliases = ("cost",)  # promptfoo's; its threshold is the value
     example = "max_cost: 0.001"
+    score_is_share = False  # its score is the cost in US dollars: a weighted case counts its verdict
     description = (
         "the run's model calls cost at most this many US dollars (token counts x the model profile's price, "
         "USD per million tokens; a local model without a price costs 0)"

@@ -9,6 +9,7 @@ from aitest.checks.registry import register
 @register
 class MaxLatency(Check):
     name = "max_latency_ms"
+    aliases = ("latency",)  # promptfoo's; its threshold is the value
     example = "max_latency_ms: 2000"
     description = "the case's model time (live, or as recorded when replayed) is at most N milliseconds"
     value_schema = {"type": "number", "exclusiveMinimum": 0}

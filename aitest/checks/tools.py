@@ -293,6 +293,7 @@ def signature(name: str, parameters: Any) -> str:
 @register
 class ValidToolCalls(_ToolCheck):
     name = "valid_tool_calls"
+    aliases = ("is-valid-openai-tools-call",)
     example = "valid_tool_calls"
     description = "every call names a declared tool, with arguments valid against that tool's parameters"
     value_schema = _NO_VALUE

@@ -357,8 +357,12 @@ def short_check(cell: str, here: Location) -> Any:
             hint=f"write CHECK: VALUE (e.g. contains: sorry), or equals: {cut(text, 40)} for the text itself",
         )
     check: dict[str, Any] = {name: _typed(value, all_checks()[spelled.name].value_schema)}
-    if match["threshold"] is not None:
-        check["threshold"] = float(match["threshold"])
+    if match["threshold"] is not None:  # promptfoo's levenshtein(N) is the largest distance
+        number = float(match["threshold"])
+        if spelled.name == "levenshtein":
+            check["max_distance"] = int(number) if number.is_integer() else number
+        else:
+            check["threshold"] = number
     return check
 
 

@@ -141,6 +141,9 @@ def _normalize_inner(
         item[name] = _normalize(item[name], (*path, name), positions, warnings, depth + 1)
 
 
+_THRESHOLD_IS_VALUE = ("max_latency_ms", "max_cost")
+
+
 def _rewrite(
     spelled: Spelling,
     written: str,
@@ -153,6 +156,9 @@ def _rewrite(
     warnings: list[SpecWarning],
 ) -> dict[str, Any]:
     """The check in aitest's form, its positions where the written one's were."""
+    if spelled.name in _THRESHOLD_IS_VALUE and value is None and "threshold" in rest:
+        value, value_at = rest["threshold"], (*path, "threshold")  # promptfoo's latency and cost: the limit
+        rest = {k: v for k, v in rest.items() if k != "threshold"}
     where = (*path, "not") if spelled.negate else path
     check: dict[str, Any] = {spelled.name: value}
     named, folded = (*where, spelled.name), (*where, "ignore_case")
