@@ -187,3 +187,15 @@ def test_the_editor_schema_knows_several_data_files() -> None:
     base = {"feature": "f", "prompt": "x"}
     assert not list(validator.iter_errors({**base, "cases_from": ["a.csv", {"file": "b.jsonl", "expect": []}]}))
     assert list(validator.iter_errors({**base, "cases_from": []}))
+
+
+def test_a_cell_value_that_is_a_mapping(project: Project) -> None:
+    project.module("feature", "def echo(text):\n    return text\n")
+    project.file(
+        "specs/rows.csv",
+        'text,__expected\nthree short words,"word_count: {max: 3}"\nfour words right here,"word_count: {max: 3}"\n',
+    )
+    project.spec("specs/wc.yaml", "feature: wc\ntarget: feature:echo\ncases_from: rows.csv\n")
+    result = project.run()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*4 words, more than the maximum 3*"])

@@ -387,4 +387,8 @@ def _typed(value: str, schema: dict[str, Any]) -> Any:
         parsed, _ = load_yaml(value, "cell", what="value")
     except AitestError:
         return value
-    return parsed if quick_valid(schema, parsed, {}) else value
+    if quick_valid(schema, parsed, {}):
+        return parsed
+    from jsonschema import Draft202012Validator  # the quick check says no when it is not sure (a oneOf of objects)
+
+    return parsed if Draft202012Validator(schema).is_valid(parsed) else value
