@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -17,6 +18,8 @@ from aitest.failure import format_case_failure
 from aitest.reports.junit import junit_properties
 from aitest.result import CaseResult
 from aitest.session import AitestSession, placeholder
+from aitest.spec.cache import kept_in
+from aitest.spec.loader import gc_paused
 from aitest.spec.model import Case, Property, Spec
 
 
@@ -48,7 +51,8 @@ class SpecFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         root = self.owner.config.rootdir
         try:
-            spec = self.owner.load(self.path)
+            with kept_in(self.owner.config.cache_dir / "specs"):  # the parse, keyed by the file's content
+                spec = self.owner.load(self.path)
             _warn(spec.warnings, root)
         except NotASpec:
             return  # a tools file beside the specs: data, not a spec
@@ -69,10 +73,17 @@ class SpecFile(pytest.File):
             )
             yield SpecErrorItem.from_parent(self, name="spec", error=bug)
             return
-        for case in spec.cases:
-            yield CaseItem.from_parent(self, name=case.id, spec=spec, case=case)
-        for prop in spec.properties:
-            yield PropertyItem.from_parent(self, name=prop.id, spec=spec, prop=prop)
+        with gc_paused():  # thousands of items, none of them garbage: nothing for the collector's passes to find
+            mark = pytest.mark.aitest  # once per file: looking a marker up by name is most of add_marker's cost
+            items: list[pytest.Item] = [
+                CaseItem.from_parent(self, name=case.id, spec=spec, case=case, mark=mark) for case in spec.cases
+            ]
+            items += [
+                PropertyItem.from_parent(self, name=prop.id, spec=spec, prop=prop, mark=mark)
+                for prop in spec.properties
+            ]
+        gc.freeze()  # the spec and its items live as long as the session: keep them out of every later GC pass
+        yield from items
 
 
 def _warn(found: Iterable[SpecWarning], rootdir: Path) -> None:
@@ -96,10 +107,10 @@ class _BehaviorItem(pytest.Item):
     """What a case's item and a property's share: the spec, the marker, the session, JUnit's properties,
     and the failure rendered as pytest renders an exception."""
 
-    def __init__(self, *, spec: Spec, subject: Case | Property, **kwargs: Any) -> None:
+    def __init__(self, *, spec: Spec, subject: Case | Property, mark: pytest.MarkDecorator, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
-        self.add_marker("aitest")
+        self.add_marker(mark)
         self.extra_keyword_matches.add(spec.feature)
         self.owner: AitestSession = self.parent.owner  # type: ignore[union-attr]
         self.owner.expect(self.nodeid, partial(placeholder, spec, subject, self.nodeid))
@@ -121,8 +132,8 @@ class _BehaviorItem(pytest.Item):
 class CaseItem(_BehaviorItem):
     """One case of a spec, run as an ordinary pytest item."""
 
-    def __init__(self, *, spec: Spec, case: Case, **kwargs: Any) -> None:
-        super().__init__(spec=spec, subject=case, **kwargs)
+    def __init__(self, *, spec: Spec, case: Case, mark: pytest.MarkDecorator, **kwargs: Any) -> None:
+        super().__init__(spec=spec, subject=case, mark=mark, **kwargs)
         self.case = case
         if case.skip:
             self.add_marker(pytest.mark.skip(reason=case.skip))
@@ -154,8 +165,8 @@ class CaseItem(_BehaviorItem):
 class PropertyItem(_BehaviorItem):
     """One property of a spec: Hypothesis varies the cases' inputs and the invariant must hold of each output."""
 
-    def __init__(self, *, spec: Spec, prop: Property, **kwargs: Any) -> None:
-        super().__init__(spec=spec, subject=prop, **kwargs)
+    def __init__(self, *, spec: Spec, prop: Property, mark: pytest.MarkDecorator, **kwargs: Any) -> None:
+        super().__init__(spec=spec, subject=prop, mark=mark, **kwargs)
         self.prop = prop
 
     def runtest(self) -> None:

@@ -200,10 +200,50 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 class SessionHooks:
-    """Registered with the session: settles each case's outcome from pytest's reports."""
+    """Registered with the session: sends model calls ahead of the selected cases, and settles each case's
+    outcome from pytest's reports."""
 
     def __init__(self, session: AitestSession) -> None:
         self.session = session
+        self.queued: set[int] = set()  # under xdist: the indices of the items this worker was handed so far
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        runs = not session.config.option.collectonly and not (
+            session.testsfailed and not session.config.option.continue_on_collection_errors
+        )
+        try:
+            if runs and not hasattr(session.config, "workerinput"):
+                line = self.session.send_ahead(_cases(session.items))
+                reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+                if line and reporter is not None:
+                    reporter.write_line(line)
+            return (yield)
+        finally:
+            self.session.stop_ahead()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """Under xdist a worker learns its items bit by bit: send ahead those queued for it so far."""
+        if hasattr(item.config, "workerinput") and self.session.runtime.sends_ahead:
+            self.session.send_ahead(_cases([item, *self._queued(item)]))
+
+    def _queued(self, item: pytest.Item) -> list[pytest.Item]:
+        """The items xdist has newly queued for this worker (its WorkerInteractor's `torun`, read from the end
+        up to the first one seen before); [] if it cannot be seen."""
+        for plugin in item.config.pluginmanager.get_plugins():
+            queue = getattr(plugin, "torun", None)
+            if queue is not None and hasattr(queue, "lock"):
+                with queue.lock() as indices:
+                    new = []
+                    for index in reversed(indices):
+                        if isinstance(index, int):
+                            if index in self.queued:
+                                break
+                            new.append(index)
+                self.queued.update(new)
+                return [item.session.items[i] for i in reversed(new)]
+        return []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.passed and not hasattr(report, "wasxfail"):
@@ -212,6 +252,14 @@ class SessionHooks:
         self.session.observe(
             report.nodeid, when=report.when, outcome=report.outcome, xfail=hasattr(report, "wasxfail"), message=message
         )
+
+
+def _cases(items: list[pytest.Item]) -> Iterator[tuple[str, Any, Any]]:
+    """(node id, spec, case) of each item that is a spec's case."""
+    for item in items:
+        case = getattr(item, "case", None)
+        if case is not None:
+            yield item.nodeid, item.spec, case  # type: ignore[attr-defined]
 
 
 def _reason(report: pytest.TestReport) -> str:

@@ -106,6 +106,33 @@ class AitestSession:
         self.results[nodeid] = result
         return result
 
+    def send_ahead(self, selected: Iterable[tuple[str, Spec, Case]]) -> str:
+        """Send the first model calls of the selected cases ahead (profiles with concurrency > 1); a line
+        saying how many, or ''."""
+        if not self.runtime.sends_ahead:
+            return ""  # no profile takes several calls at once: nothing to look at
+        sent = self.runtime.send_ahead(selected, runs=self.options.runs)
+        ahead = self.runtime.ahead
+        if not sent or ahead is None:
+            return ""
+        at_once = ", ".join(f"{size} at once for '{name}'" for name, size, _, _ in ahead.progress())
+        return f"aitest: sending {sent} model calls ahead ({at_once})"
+
+    def stop_ahead(self) -> None:
+        """At the end of the run loop (also -x and Ctrl-C): no call left pending, no thread left running."""
+        ahead = self.runtime.ahead
+        if ahead is None:
+            return
+        self.runtime.stop_ahead()
+        for note in ahead.notes:
+            if note not in self.notes:
+                self.notes.append(note)
+        for name, size, sent, answered in ahead.progress():
+            cancelled = f", {sent - answered} cancelled" if answered < sent else ""
+            self.notes.append(
+                f"aitest: {answered}/{sent} model calls sent ahead for '{name}' ({size} at once{cancelled})"
+            )
+
     def expect(self, nodeid: str, placeholder: Callable[[], CaseResult]) -> None:
         """An item collected in this process; ``placeholder()`` stands for it should it never run."""
         self.expected[nodeid] = placeholder

@@ -1,10 +1,12 @@
 """Engine benchmark: 1,000 cases x 3 checks through aitest vs the same checks as 1,000 plain
-parametrized pytest tests, whole pytest processes, in one command. Also the plugin's start-up cost.
+parametrized pytest tests, whole pytest processes, in one command. Also the plugin's start-up cost, and
+the engine at pytest's floor: 10,000 recorded prompt cases x 3 checks (replayed) against 10,000 empty
+parametrized tests.
 
-    python bench/bench_engine.py [--cases 1000] [--repeat 5]
+    python bench/bench_engine.py [--cases 1000] [--floor-cases 10000] [--repeat 5] [--only engine|floor]
 
-Prints medians and the ratios aitest/plain (target <= 1.2) and the start-up difference
-with and without the plugin (target <= 30 ms).
+Prints medians and the ratios aitest/plain (target <= 1.2), the start-up difference with and without
+the plugin (target <= 30 ms), and the ratio recorded/empty (target <= 1.15).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from instant import CONFTEST
 
 SCHEMA = {
     "type": "object",
@@ -47,6 +51,60 @@ def test_case(i):
     assert f"ticket {i}" in json.dumps(out)
     assert re.search(r"about \\w+", json.dumps(out))
 """
+
+
+EMPTY = """
+import pytest
+
+
+@pytest.mark.parametrize("i", range({n}))
+def test_case(i):
+    pass
+"""
+
+
+def make_floor_project(root: Path, n: int) -> None:
+    """A prompt spec of ``n`` cases x 3 checks (equals, contains, max_length) answered by the instant
+    provider, to be recorded once and then replayed; and ``n`` empty parametrized tests."""
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.aitest]\nspecs = ["specs"]\ndefault_model = "fast"\n\n'
+        '[tool.aitest.models.fast]\nprovider = "instant"\nmodel = "a"\n'
+    )
+    (root / "conftest.py").write_text(CONFTEST)
+    (root / "specs").mkdir()
+    lines = ["feature: floor", "prompt: 'Classify ticket {{ n }}'", "expect:", "  - contains: billing",
+             "  - max_length: 100", "cases:"]  # fmt: skip
+    for i in range(n):
+        lines += [
+            f"  - id: case_{i}",
+            f"    vars: {{n: {i}}}",
+            "    expect:",
+            f'      - equals: \'{{"category": "billing", "n": {i}}}\'',
+        ]
+    (root / "specs" / "floor.yaml").write_text("\n".join(lines) + "\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_empty.py").write_text(EMPTY.replace("{n}", str(n)))
+
+
+def floor(n: int, repeat: int, common: list[str]) -> None:
+    """10,000 recorded cases x 3 checks against 10,000 empty tests, whole processes, interleaved."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "floor"
+        make_floor_project(root, n)
+        timed(["specs", *common, "--aitest-record=once"], root, f"{n} passed")
+        replayed = f"{n} replayed, 0 recorded"
+        timed(["specs", *common], root, replayed)  # warm caches (pyc, parsed recording and specs)
+        timed(["tests", *common], root, f"{n} passed")
+        runs: dict[str, list[float]] = {"aitest": [], "empty": []}
+        for _ in range(repeat):
+            runs["aitest"].append(timed(["specs", *common], root, replayed))
+            runs["empty"].append(timed(["tests", *common], root, f"{n} passed"))
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"{n} recorded cases x 3 checks (equals, contains, max_length), median of {repeat} pytest processes:")
+    print(f"  aitest replay : {med['aitest']:.3f} s")
+    print(f"  empty tests   : {med['empty']:.3f} s")
+    print(f"  ratio aitest/empty = {med['aitest'] / med['empty']:.2f}  (target <= 1.15)")
 
 
 def make_project(root: Path, n: int) -> None:
@@ -100,9 +158,15 @@ def aitest_import_ms(cwd: Path, common: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--floor-cases", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", choices=["engine", "floor"])
     args = parser.parse_args()
     common = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"]
+    if args.only != "engine":
+        floor(args.floor_cases, args.repeat, common)
+    if args.only == "floor":
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_project(root, args.cases)

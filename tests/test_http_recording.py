@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from llama_server import llama_server
 
@@ -34,3 +36,29 @@ def test_recording_over_http_keeps_secrets_out(
     assert SECRET not in text and "Authorization" not in text and "Bearer" not in text
     monkeypatch.delenv("AITEST_TEST_KEY")  # replay needs neither the key nor the server
     project.run().assert_outcomes(passed=1)
+
+
+def test_concurrent_calls_to_the_real_server_give_the_sequential_outputs(project: Project, llama_server: str) -> None:
+    """The openai provider with concurrency = 2 against llama_cpp.server on the built-in model: the same
+    recorded outputs as one call at a time."""
+    questions = ["Hi there", "What is 2 + 2?", "Name a colour.", "Say hello.", "Count to three.", "Is water wet?"]
+    cases = "".join(f"  - id: q{i}\n    vars: {{q: {q!r}}}\n" for i, q in enumerate(questions))
+    project.spec(
+        "specs/bot.yaml",
+        "feature: bot\nmodel: hosted\nprompt: 'Q: {{ q }}\\nA:'\nparams: {temperature: 0, max_tokens: 12, seed: 7}\n"
+        "cases:\n" + cases,
+    )
+    outputs = {}
+    for concurrency in (1, 2):
+        project.pytester.makepyprojecttoml(
+            '[tool.aitest]\nspecs = ["specs"]\n\n[tool.aitest.models.hosted]\nprovider = "openai"\n'
+            f'base_url = "{llama_server}"\nmodel = "gemma-270m"\nconcurrency = {concurrency}\ntimeout = 120\n'
+        )
+        report = project.root / f"report{concurrency}.json"
+        result = project.run("--aitest-record=off", f"--aitest-report={report}")
+        result.assert_outcomes(passed=len(questions))
+        cases_out = json.loads(report.read_text())["cases"]
+        outputs[concurrency] = {c["id"]: [r["output"] for r in c["runs"]] for c in cases_out}
+        if concurrency == 2:
+            result.stdout.fnmatch_lines(["*6/6 model calls sent ahead for 'hosted' (2 at once)*"])
+    assert outputs[2] == outputs[1]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import CancelledError
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aitest.errors import AitestError, RecordingMiss
 from aitest.models.messages import calls_so_far, content_text, normalize, renumber, tool_choice_value, tool_definitions
 from aitest.models.params import PARAMS
 from aitest.models.profile import Profile
+from aitest.models.providers.base import Completion, Provider
 from aitest.models.providers.registry import get_provider
 from aitest.models.response import Response
 from aitest.recordings.entry import Entry, Request, entry_key, tool_summary
@@ -22,6 +25,9 @@ from aitest.recordings.mode import RecordMode
 from aitest.recordings.store import FeatureRecording
 from aitest.stats import CallStats
 from aitest.trajectory import Step, ToolResult
+
+if TYPE_CHECKING:
+    from aitest.models.prefetch import Prefetcher
 
 
 def chat_request(
@@ -33,6 +39,18 @@ def chat_request(
     choice = tool_choice_value(tool_choice) if definitions else None
     return Request("chat", messages=normalize(list(messages)), params=params, tools=definitions, tool_choice=choice,
                    tool_set=offered)  # fmt: skip
+
+
+def timed_call(provider: Provider, request: Request) -> tuple[Completion, float]:
+    """Send one request to the provider; its answer and the call's own time in ms."""
+    start = time.perf_counter()
+    if request.kind == "chat" and request.tools:
+        result = provider.respond(request.messages or [], request.tools, request.tool_choice, request.params)
+    elif request.kind == "chat":
+        result = provider.chat(request.messages or [], request.params)
+    else:
+        result = provider.complete(request.prompt or "", request.params)
+    return result, (time.perf_counter() - start) * 1000
 
 
 @dataclass
@@ -57,6 +75,7 @@ class ModelClient:
     steps: list[Step] = field(default_factory=list)
     finish_reason: str | None = None  # of the last answer (None when its recording predates it)
     _tools_seen: tuple[Any, str, list[dict[str, Any]], dict[str, Any]] | None = None
+    ahead: Prefetcher | None = None  # answers sent for ahead of the case (concurrency), taken before calling
 
     def complete(self, prompt: str, **params: Any) -> str:
         """Text completion of ``prompt``."""
@@ -188,14 +207,7 @@ class ModelClient:
 
     def _live(self, request: Request, model: dict[str, str], key: str | None) -> Entry:
         provider = get_provider(self.profile, self.rootdir)
-        start = time.perf_counter()
-        if request.kind == "chat" and request.tools:
-            result = provider.respond(request.messages or [], request.tools, request.tool_choice, request.params)
-        elif request.kind == "chat":
-            result = provider.chat(request.messages or [], request.params)
-        else:
-            result = provider.complete(request.prompt or "", request.params)
-        latency = (time.perf_counter() - start) * 1000
+        result, latency = self._answer(provider, request, model, key)
         self.model_ms += latency
         self.stats.live += 1
         fingerprint = provider.fingerprint() if key is not None else None
@@ -214,6 +226,23 @@ class ModelClient:
             renumber(result.tool_calls, calls_so_far(request.messages or [])),
             result.finish_reason,
         )
+
+    def _answer(
+        self, provider: Provider, request: Request, model: dict[str, str], key: str | None
+    ) -> tuple[Completion, float]:
+        """The answer sent for ahead of this case, if there is one (its error is raised here, for this case
+        only); else the call now, within the profile's calls at once."""
+        ahead = self.ahead
+        future = None
+        if ahead is not None and ahead.holds(self.profile):
+            future = ahead.take(self.profile, key or entry_key(model, request, self.run))
+        if future is not None:
+            try:
+                return future.result()
+            except CancelledError:  # the session is stopping: call as if nothing had been sent ahead
+                pass
+        with ahead.slot(self.profile) if ahead is not None else nullcontext():
+            return timed_call(provider, request)
 
     def _warn_if_model_file_changed(self, model: dict[str, str], fingerprint: str) -> None:
         assert self.recording is not None

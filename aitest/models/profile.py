@@ -24,6 +24,8 @@ class Price:
         return {"input": self.input, "output": self.output}
 
 
+MAX_CONCURRENCY = 64  # model calls in flight at once per profile and process: more threads than any server's slots
+
 LOCAL_PROVIDERS = frozenset({"llama_cpp"})  # a model on this machine: it costs 0 unless a price is given
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from aitest.config import Config
 from aitest.errors import ConfigError, Location
-from aitest.models.profile import Price, Profile
+from aitest.models.profile import MAX_CONCURRENCY, Price, Profile
 from aitest.models.providers.registry import provider_types
 from aitest.util.text import did_you_mean
 
@@ -50,12 +50,28 @@ def _check(name: str, raw: Any, location: Location) -> Profile:
                 hint=f"{provider} options: {', '.join(kind.options)}",
             )
         wanted = kind.options[key]
+        if wanted == "concurrency":
+            _concurrency(name, value, location)
+            continue
         if not isinstance(value, _TYPES[wanted]) or (isinstance(value, bool) and wanted != "bool"):
             raise ConfigError(f"model profile '{name}': '{key}' must be {_WORDS[wanted]}", location=location)
     for key in kind.required:
         if key not in options:
             raise ConfigError(f"model profile '{name}': missing '{key}'", location=location)
     return Profile(name, provider, options, location, price)
+
+
+def _concurrency(name: str, value: Any, location: Location) -> None:
+    """`concurrency = N` (1 to MAX_CONCURRENCY model calls in flight at once) or "auto" (the server's slots)."""
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_CONCURRENCY):
+        return
+    shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    raise ConfigError(
+        f"model profile '{name}': 'concurrency' must be a whole number from 1 to {MAX_CONCURRENCY} or \"auto\", "
+        f"not {shown[:40]}",
+        location=location,
+        hint='model calls in flight at once: e.g. concurrency = 8 (the server\'s parallel slots), or "auto"',
+    )
 
 
 def _price(name: str, raw: Any, location: Location) -> Price:

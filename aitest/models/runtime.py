@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from aitest.checks.base import ModelCaller, ModelLookup
 from aitest.config import Config
@@ -18,6 +20,10 @@ from aitest.spec.model import Spec
 from aitest.stats import CallStats
 from aitest.util.text import did_you_mean
 
+if TYPE_CHECKING:
+    from aitest.models.prefetch import Prefetcher
+    from aitest.spec.model import Case
+
 
 @dataclass
 class ModelRuntime:
@@ -29,6 +35,7 @@ class ModelRuntime:
     _store: RecordingStore | None = None
     _prefetched: set[str] = field(default_factory=set)
     _profiles: dict[str, Profile] = field(default_factory=dict)
+    ahead: Prefetcher | None = None  # model calls sent ahead of the cases (profiles with concurrency > 1)
 
     @property
     def store(self) -> RecordingStore:
@@ -55,8 +62,9 @@ class ModelRuntime:
     def client(self, spec: Spec, run: int) -> ModelClient:
         recording = self.store.feature(spec.feature) if self.mode.uses_files else None
         return ModelClient(
-            self.profile_for(spec), self.mode, recording, self.stats, self.config.rootdir, dict(spec.params), run
-        )
+            self.profile_for(spec), self.mode, recording, self.stats, self.config.rootdir, dict(spec.params), run,
+            ahead=self.ahead,
+        )  # fmt: skip
 
     def named_profile(self, name: str, where: Location | None) -> Profile:
         """A profile a check names (a rubric's `judge:`); ConfigError at the check's line if unknown."""
@@ -87,7 +95,8 @@ class ModelRuntime:
         def lookup(name: str | None) -> tuple[str, ModelCaller]:
             profile = self.profile_for(spec) if name is None else self.named_profile(name, None)
             recording = self.store.feature(spec.feature) if self.mode.uses_files else None
-            return profile.name, ModelClient(profile, self.mode, recording, self.stats, self.config.rootdir, {}, run)
+            root = self.config.rootdir
+            return profile.name, ModelClient(profile, self.mode, recording, self.stats, root, {}, run, ahead=self.ahead)
 
         return lookup
 
@@ -106,6 +115,25 @@ class ModelRuntime:
             return  # the case itself reports a damaged recording
         # prompt specs check the response as it is; targets usually strip it: both forms, one batch
         pending.update(t for e in entries.values() for t in (e.response, e.response.strip()))
+
+    @property
+    def sends_ahead(self) -> bool:
+        """Some spec's profile takes several calls at once (its `concurrency` is not 1)."""
+        return any(p.options.get("concurrency", 1) != 1 for p in self._profiles.values())
+
+    def send_ahead(self, cases: Iterable[tuple[str, Spec, Case]], *, runs: int | None) -> int:
+        """Send the first model call of each selected (node id, spec, case) ahead, where its profile allows
+        several at once; the number of calls sent."""
+        from aitest.models.prefetch import Prefetcher, send_ahead
+
+        if self.ahead is None:
+            self.ahead = Prefetcher(self.config.rootdir)
+        return send_ahead(self, cases, runs=runs)
+
+    def stop_ahead(self) -> None:
+        """Cancel the calls not sent yet and wait for those in flight (the end of the run, -x, Ctrl-C)."""
+        if self.ahead is not None:
+            self.ahead.close()
 
     def after_case(self) -> None:
         """Write what the session has recorded, when enough has gathered (see RecordingStore.flush)."""

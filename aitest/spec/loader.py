@@ -7,8 +7,10 @@ skips only what depends on a part found broken (see ``_Builder.spec``).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from aitest.checks.combinators import Combinator, Inner, NestedSetup
 from aitest.checks.path import PathSyntaxError, parse_path
 from aitest.checks.registry import all_checks
 from aitest.errors import Location, NotASpec, SpecError, SpecWarning
+from aitest.spec.cache import cache_key, current_dir, known_valid, parse_spec_yaml, remember_valid
 from aitest.spec.case_vars import data_var_problems, template_problems
 from aitest.spec.chat import ToolsBuilder, own_turn_problems, turn_var_problems, turns
 from aitest.spec.datafile import DataRow, read_cases
@@ -27,7 +30,7 @@ from aitest.spec.problems import Problems
 from aitest.spec.properties import PropertyBuilder
 from aitest.spec.target import check_vars, resolve_target
 from aitest.spec.validate import check_lists, check_name, validate_check_item, validate_structure
-from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
+from aitest.spec.yaml_loader import DocPath, Positions
 from aitest.util.files import Unreadable, read_text
 
 MAX_SPEC_BYTES = 10_000_000  # a spec is written by people; data goes in files of cases
@@ -53,28 +56,63 @@ def load_spec(
     check_model: ModelCheck | None = None,
     check_feature: FeatureCheck | None = None,
     text: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Spec:
     """Load one spec file (or ``text`` as if it were that file's: what a writer checks before it writes);
     raises SpecError (bad YAML) or SpecErrors naming file:line:col for every problem.
 
     ``target_packages`` are packages outside ``rootdir`` that targets may name. ``check_model`` and
-    ``check_feature`` are the session's checks of the spec's model profile and feature name.
+    ``check_feature`` are the session's checks of the spec's model profile and feature name. With
+    ``cache_dir`` (by default the folder of ``aitest.spec.cache.kept_in``, if any), the YAML parse is kept
+    there, keyed by the text.
     """
+    with gc_paused():
+        cache_dir = cache_dir if cache_dir is not None else current_dir()
+        return _load(path, rootdir, target_packages, check_model, check_feature, text, cache_dir)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic GC inside: for building many objects that live on (a spec loads in about half the time
+    without the collector's passes, which would find nothing to collect)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(
+    path: Path,
+    rootdir: Path,
+    target_packages: tuple[str, ...],
+    check_model: ModelCheck | None,
+    check_feature: FeatureCheck | None,
+    text: str | None,
+    cache_dir: Path | None,
+) -> Spec:
     name = display_path(path, rootdir)
     if text is None:
         try:
             text = read_text(path, limit=MAX_SPEC_BYTES)
         except Unreadable as why:
             raise SpecError(f"the file {why}", location=Location(name, 1, 1)) from None
-    data, positions = load_yaml(text, name)
+    key = cache_key(text) if cache_dir is not None else ""
+    data, positions = parse_spec_yaml(text, name, cache_dir=cache_dir, key=key)
     if is_tools_list(data):
         raise NotASpec(f"{name} is a list of tool definitions, not a spec", location=Location(name, 1, 1))
     spellings = normalize_promptfoo(data, positions)
     problems = Problems(name)
     for warning in spellings:
         problems.warn(warning)
-    for broken, error in validate_structure(data, positions):
+    valid = cache_dir is not None and known_valid(cache_dir, key)
+    structure = [] if valid else validate_structure(data, positions)
+    for broken, error in structure:
         problems.add(error, broken)
+    if cache_dir is not None and not valid and not structure:
+        remember_valid(cache_dir, key)
     if not isinstance(data, dict):
         problems.raise_if_any()
         raise AssertionError("validate_structure reports a document that is not a mapping")

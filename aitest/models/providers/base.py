@@ -64,6 +64,10 @@ class Provider(ABC):
         """The bytes of the model's file, where there is one, known without loading it (model selection)."""
         return None
 
+    def concurrency(self) -> tuple[int, str]:
+        """How many calls to send at once (1: one after another), and a note to show when it was guessed."""
+        return 1, ""
+
     def fingerprint(self) -> str | None:
         """The model file's content hash where there is one (GGUF sha256), else None."""
         return None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aitest.errors import Location, ModelError
 from aitest.models.params import SAMPLING
+from aitest.models.profile import MAX_CONCURRENCY
 from aitest.models.providers.base import Completion, Provider
 from aitest.models.providers.openai_wire import MalformedToolCall, read_completion
 from aitest.models.providers.registry import register
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 MAX_DELAY = 8.0  # seconds: the cap on backoff and on a server's Retry-After
 MAX_BODY = 64_000_000  # bytes of one answer
+AUTO_FALLBACK = 4  # calls at once when `concurrency = "auto"` finds no llama.cpp slot count
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # what a Bearer token may hold: visible ASCII
 
 
@@ -52,7 +54,14 @@ class OpenAIProvider(Provider):
     """Chat and completion calls to one server; one HTTP client, retries with backoff on 429, 5xx and timeouts."""
 
     name = "openai"
-    options = {"base_url": "str", "model": "str", "api_key_env": "str", "timeout": "number", "retries": "int"}
+    options = {
+        "base_url": "str",
+        "model": "str",
+        "api_key_env": "str",
+        "timeout": "number",
+        "retries": "int",
+        "concurrency": "concurrency",  # N or "auto": not part of the identity (recordings do not depend on it)
+    }
     required = ("base_url", "model")
     model_option = "model"
 
@@ -66,11 +75,13 @@ class OpenAIProvider(Provider):
         timeout: float = 60.0,
         retries: int = 3,
         backoff: float = 0.5,
+        concurrency: int | str = 1,
         location: Location | None = None,
     ) -> None:
         self.profile_name, self.model, self.api_key_env, self.location = name, model, api_key_env, location
         self.base_url = base_url.rstrip("/")
         self.timeout, self.retries, self.backoff = timeout, max(0, retries), backoff
+        self.calls_at_once = concurrency
         self._schema_form = "json_schema"  # becomes "json_object" once the server accepts only that
         self._client: httpx.Client = _import_httpx().Client(timeout=timeout)
 
@@ -84,11 +95,34 @@ class OpenAIProvider(Provider):
             api_key_env=opts.get("api_key_env"),
             timeout=float(opts.get("timeout", 60.0)),
             retries=int(opts.get("retries", 3)),
+            concurrency=opts.get("concurrency", 1),
             location=profile.location,
         )
 
     def close(self) -> None:
         self._client.close()
+
+    def concurrency(self) -> tuple[int, str]:
+        """The profile's `concurrency`; for "auto", a llama.cpp server's `total_slots` from `/props`, else 4."""
+        if self.calls_at_once != "auto":
+            return int(self.calls_at_once), ""
+        url = re.sub(r"/v1$", "", self.base_url) + "/props"
+        why = ""
+        try:
+            response = self._client.get(url, headers=self._headers(), timeout=min(self.timeout, 10.0))
+            slots = response.json().get("total_slots") if response.status_code == 200 else None
+            if isinstance(slots, int) and not isinstance(slots, bool) and slots >= 1:
+                return min(slots, MAX_CONCURRENCY), ""
+            why = f"HTTP {response.status_code}" if response.status_code != 200 else "no total_slots in its answer"
+        except ModelError as error:
+            why = error.message
+        except Exception as exc:  # refused, timed out, not JSON: fall back, never fail the run for it
+            why = type(exc).__name__
+        note = (
+            f"aitest: model profile '{self.profile_name}': concurrency = \"auto\" found no slot count at {url} "
+            f"({self._mask(why)[:120]}); sending {AUTO_FALLBACK} calls at once (set concurrency = N to choose)"
+        )
+        return AUTO_FALLBACK, note
 
     def complete(self, prompt: str, params: dict[str, Any]) -> Completion:
         return self._call("/completions", {"model": self.model, "prompt": prompt}, params)
