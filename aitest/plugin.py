@@ -120,7 +120,7 @@ def owner(config: pytest.Config) -> AitestSession:
         from aitest.session import AitestSession
 
         session = config.stash[SESSION_KEY] = AitestSession(config.stash[CONFIG_KEY], config.stash[OPTIONS_KEY])
-        config.pluginmanager.register(SessionHooks(session), "aitest-session")
+        config.pluginmanager.register(SessionHooks(session, config), "aitest-session")
     return config.stash[SESSION_KEY]
 
 
@@ -203,8 +203,8 @@ class SessionHooks:
     """Registered with the session: sends model calls ahead of the selected cases, and settles each case's
     outcome from pytest's reports."""
 
-    def __init__(self, session: AitestSession) -> None:
-        self.session = session
+    def __init__(self, session: AitestSession, config: pytest.Config) -> None:
+        self.session, self.config = session, config
         self.queued: set[int] = set()  # under xdist: the indices of the items this worker was handed so far
 
     @pytest.hookimpl(wrapper=True)
@@ -246,6 +246,11 @@ class SessionHooks:
         return []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":  # now and then, how far the calls sent ahead are: a long live run is moving
+            line = self.session.progress_line()
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter") if line else None
+            if reporter is not None:
+                reporter.write_line(line)
         if report.passed and not hasattr(report, "wasxfail"):
             return  # a phase that passed changes no outcome
         message = getattr(report, "wasxfail", "") or _reason(report)

@@ -7,6 +7,7 @@ nothing in this module imports pytest, so `aitest validate` and other commands u
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from aitest.spec.model import Case, Property, Spec
 from aitest.stats import CallStats
 from aitest.summary import summary_lines
 from aitest.util.text import first_line
+
+PROGRESS_SECONDS = 10.0  # a long run of calls sent ahead says how far it is at most this often
 
 
 class AitestSession:
@@ -47,6 +50,7 @@ class AitestSession:
         self.all_results: list[CaseResult] = []
         self.pruned = 0
         self.notes: list[str] = []  # lines for the summary: the report written, or why it was not
+        self._progress_at = time.monotonic()  # when progress_line last said how far the calls sent ahead are
 
     @classmethod
     def for_rootdir(cls, rootdir: Path) -> AitestSession:
@@ -117,6 +121,19 @@ class AitestSession:
             return ""
         at_once = ", ".join(f"{size} at once for '{name}'" for name, size, _, _ in ahead.progress())
         return f"aitest: sending {sent} model calls ahead ({at_once})"
+
+    def progress_line(self) -> str:
+        """Every PROGRESS_SECONDS while calls sent ahead are still being answered: how far they are; else ''."""
+        ahead = self.runtime.ahead
+        now = time.monotonic()
+        if ahead is None or now - self._progress_at < PROGRESS_SECONDS:
+            return ""
+        pending = [(name, size, sent, done) for name, size, sent, done in ahead.progress() if done < sent]
+        if not pending:
+            return ""
+        self._progress_at = now
+        parts = ", ".join(f"{done}/{sent} for '{name}' ({size} at once)" for name, size, sent, done in pending)
+        return f"aitest: model calls sent ahead, answered so far: {parts}"
 
     def stop_ahead(self) -> None:
         """At the end of the run loop (also -x and Ctrl-C): no call left pending, no thread left running."""

@@ -275,3 +275,16 @@ def test_ctrl_c_leaves_no_thread_and_no_half_written_recording(project: Project,
     recorded = yaml.safe_load((project.root / "specs/__recordings__/greet.yaml").read_text())
     assert [e["request"]["prompt"] for e in recorded["entries"]] == [f"Say q{i}" for i in range(4)]
     assert not list((project.root / "specs/__recordings__").glob("*.tmp*"))
+
+
+def test_a_long_run_of_calls_sent_ahead_says_how_far_it_is(
+    project: Project, server: SlowServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aitest.session
+
+    monkeypatch.setattr(aitest.session, "PROGRESS_SECONDS", 0.0)  # every case's report may say it
+    configure(project, server, 2)
+    prompt_spec(project, 8)
+    result = project.run("--aitest-record=off")
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines(["aitest: model calls sent ahead, answered so far: */8 for 'local' (2 at once)"])
