@@ -5,6 +5,7 @@ requests with smaller digests, which then take the place of some)."""
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,7 +48,5 @@ def select(calls: Iterable[LoggedCall], sample: int | None = None) -> Selection:
 
 
 def _answer(call: LoggedCall) -> bytes:
-    import hashlib
-
     blob = call.text + "\x00" + "\x00".join(f"{c.name}{sorted(c.arguments.items())}" for c in call.tool_calls)
     return hashlib.sha256(blob.encode("utf-8")).digest()[:16]
