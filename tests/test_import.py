@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import runpy
 import sys
 from pathlib import Path
 from typing import Any
@@ -528,28 +529,7 @@ def test_rewrite_on_another_model_keeps_the_imported_answers(project: Project) -
     project.run("--aitest-model", "prod-llm").assert_outcomes(passed=3)
 
 
-INSTANT = """
-from aitest.models.providers.base import Completion, Provider
-from aitest.models.providers.registry import register
-
-
-@register
-class Instant(Provider):
-    name = "instant"
-    options = {"model": "str"}
-    required = ("model",)
-    model_option = "model"
-
-    @classmethod
-    def from_profile(cls, profile, rootdir=None):
-        return cls()
-
-    def complete(self, prompt, params):
-        return Completion("ok", 1, 1)
-
-    def chat(self, messages, params):
-        return Completion("ok", 1, 1)
-"""
+INSTANT = runpy.run_path(str(REPO / "bench" / "instant.py"))["CONFTEST"]  # a provider that answers at once
 
 
 def test_odd_lines_are_skipped_with_a_reason_never_a_traceback(project: Project) -> None:
