@@ -38,3 +38,29 @@ def write_recording(root: Path, name: str, calls: list[Call], *, folder: str = "
     path = root / folder / f"{name}.yaml"
     write_atomic(path, fileformat.dump(name, entries))
     return path
+
+
+# a project's conftest.py registering the provider `echo`, which answers at once with the prompt's last line:
+# for tests of aitest's own logic around recordings, where a model would only make them slow
+ECHO = """
+from aitest.models.providers.base import Completion, Provider
+from aitest.models.providers.registry import register
+
+
+@register
+class Echo(Provider):
+    name = "echo"
+    options = {"model": "str"}
+    required = ("model",)
+    model_option = "model"
+
+    @classmethod
+    def from_profile(cls, profile, rootdir=None):
+        return cls()
+
+    def complete(self, prompt, params):
+        return Completion("echo: " + prompt.splitlines()[-1], 3, 2)
+
+    def chat(self, messages, params):
+        return Completion("echo", 3, 1)
+"""

@@ -59,7 +59,7 @@ def damage_entry(project: Project, field: str, value: str) -> None:
         ("response", "!!binary aGVsbG8=", "*corrupt recording: YAML tag '!!binary' is not allowed*"),
         ("run", "0.9", "*corrupt recording: entry 1: 'run' must be a whole number*"),
         ("latency_ms", ".nan", "*corrupt recording: entry 1: 'latency_ms' must be a number of milliseconds*"),
-        ("version", "true", "*corrupt recording: no format version*"),
+        ("version", "true", "*corrupt recording: version True is not a format version aitest writes (1 to 2)*"),
         ("latency_ms", "12\n    colour: blue", "*corrupt recording: entry 1: unknown field 'colour'*"),
     ],
     ids=["null", "bool", "list", "binary", "float_run", "nan_latency", "bool_version", "unknown_field"],
@@ -153,31 +153,33 @@ def test_a_planted_lock_link_is_an_error_not_a_write(
 def test_a_concurrent_write_is_not_lost_on_a_coarse_clock(tmp_path: Path) -> None:
     """Two workers: B writes a same-size file within the same second as A's read; A's flush must keep B's entry."""
     from aitest.recordings import fileformat
-    from aitest.recordings.entry import Entry, Request
+    from aitest.recordings.entry import Entry, Request, entry_key
     from aitest.recordings.store import RecordingStore
 
-    def entry(key: str) -> Entry:
-        return Entry(key, {"provider": "openai", "model": "m"}, Request("complete", prompt=key), 0, "r" * 4, 1.0)
+    def entry(prompt: str) -> Entry:
+        model, request = {"provider": "openai", "model": "m"}, Request("complete", prompt=prompt)
+        return Entry(entry_key(model, request, 0), model, request, 0, "r" * 4, 1.0)
 
     folder = tmp_path / "rec"
     store_a = RecordingStore(folder, tmp_path, tmp_path / "locks", frozenset())
     store_b = RecordingStore(folder, tmp_path, tmp_path / "locks", frozenset())
     first = store_a.feature("f")
-    first.put(entry("k1"))
+    first.put(entry("p1"))
     first.flush(force=True)
     path = folder / "f.yaml"
     stamp = path.stat()
     other = store_b.feature("f")
     other.entries()
-    other.put(entry("k2"))
+    other.put(entry("p2"))
     other.flush(force=True)
-    text = path.read_text().replace("k1", "kX")  # B rewrote it: same size, and the clock did not tick
+    text = path.read_text().replace("response: rrrr", "response: ssss", 1)  # B rewrote it: the clock did not tick
     path.write_text(text)
     os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
-    first.put(entry("k3"))
+    first.put(entry("p3"))
     first.flush(force=True)
-    keys = set(fileformat.read(path, "f.yaml"))
-    assert {"kX", "k2", "k3"} <= keys
+    entries = fileformat.read(path, "f.yaml")
+    assert {e.request.prompt for e in entries.values()} == {"p1", "p2", "p3"}
+    assert sorted(e.response for e in entries.values()) == ["rrrr", "rrrr", "ssss"]  # B's change is kept
 
 
 def test_recording_a_feature_writes_its_file_a_few_times_not_once_per_case(

@@ -423,16 +423,17 @@ def test_a_recorded_property_replays_offline_and_a_new_one_misses(project: Proje
     assert [e["output"] for e in replayed["extra"]["property"]["examples"]] == [
         e["output"] for e in prop["extra"]["property"]["examples"]
     ]
-    # a property the recording has never seen: its first varied input is a miss like any other
+    assert replayed["extra"]["property"]["inputs"] == "recorded"
+    assert replayed["extra"]["property"]["hypothesis"] == hypothesis.__version__  # the version that drew them
+    # a property the recording has never seen: its inputs are a miss, with the flag that records them
     spec = project.root / "specs/sentiment.yaml"
     spec.write_text(spec.read_text() + "  - id: ignores_filler\n    vary: {review: [filler]}\n    expect: same\n")
     miss = project.pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "ignores_filler")
     miss.assert_outcomes(failed=1)
     miss.stdout.fnmatch_lines(
         [
-            "*no recorded response for this model call*",
-            "*--aitest-record=new*",
-            f"  note: a property tries the inputs its seed gives with Hypothesis {hypothesis.__version__}; *",
+            "*no recorded inputs for property 'ignores_filler' (specs/__recordings__/sentiment.yaml; model *",
+            "*hint: record them with --aitest-record=new*",
         ]
     )
 

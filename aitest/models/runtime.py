@@ -42,7 +42,9 @@ class ModelRuntime:
         if self._store is None:
             folder = self.config.recordings
             existing = self.existing if self.existing is not None else RecordingStore.existing(folder)
-            self._store = RecordingStore(folder, self.config.rootdir, self.config.cache_dir / "locks", existing)
+            self._store = RecordingStore(
+                folder, self.config.rootdir, self.config.cache_dir / "locks", existing, repair=self.mode.prunes
+            )
         return self._store
 
     @cached_property
@@ -138,6 +140,7 @@ class ModelRuntime:
     def after_case(self) -> None:
         """Write what the session has recorded, when enough has gathered (see RecordingStore.flush)."""
         if self._store is not None:
+            self._report_repairs()
             self.stats.recorded += self._store.flush()
         if "embedder" in self.__dict__:
             self.embedder.save(force=False)
@@ -146,10 +149,18 @@ class ModelRuntime:
         """At the end of the session, and when it is interrupted: write everything still pending."""
         try:
             if self._store is not None:
+                self._report_repairs()
                 self.stats.recorded += self._store.flush(force=True)
         finally:
             if "embedder" in self.__dict__:
                 self.embedder.save()
+
+    def _report_repairs(self) -> None:
+        """`rewrite` drops damaged entries of the files it reads: each one is named in the summary."""
+        assert self._store is not None
+        for recording in self._store.files.values():
+            for error in recording.dropped:
+                self.stats.warn(f"{error.location}: dropped (--aitest-record=rewrite): {error.message}")
 
     def used_keys(self) -> dict[str, list[str]]:
         """Per feature that called a model: the recorded entries this process used."""

@@ -1,17 +1,21 @@
-"""The varied inputs of a property: a base case, and each varied var with the variations that made it."""
+"""The varied inputs of a property: a base case, and each varied var with the variations that made it.
+
+Hypothesis is imported only to draw new inputs (``example_strategy``): a replay builds its examples from
+the recording, and needs no Hypothesis at all.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import strategies as st
-
-from aitest.properties.variations import edit_strategy, small_index
 from aitest.result import jsonable
 from aitest.spec.model import Case, Property, Spec
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,10 @@ def example_strategy(spec: Spec, prop: Property) -> st.SearchStrategy[Example]:
     random variation is drawn on or off (one at least when there is no fixed edit, else the example
     would be the base case itself), so that shrinking keeps only those that matter. Shrinking also
     moves towards the first base case and the simplest form of each edit."""
+    from hypothesis import strategies as st
+
+    from aitest.properties.variations import edit_strategy, small_index
+
     bases = [spec.case(case_id) for case_id in prop.bases]
     slots = [(var, variation) for var, variations in prop.vary for variation in variations]
     optional = [k for k, (_, variation) in enumerate(slots) if not variation.fixed]

@@ -2,8 +2,10 @@
 output, and a failure is shrunk to the smallest input that still breaks the behavior.
 
 Inputs come from a seed derived from the feature and the property id, with no example database, so a
-second run, another machine and a replay all try the same inputs, shrinking included; the model calls
-go through the session's client like any case's, so they are recorded and replayed like any other.
+second run and another machine with the same Hypothesis draw the same inputs, shrinking included. A
+recorded property keeps the inputs it tried in the feature's recording, and a replay tries exactly those,
+in their order, whatever Hypothesis is installed (see aitest.properties.recorded); the model calls go
+through the session's client like any case's, so they are recorded and replayed like any other.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from aitest.errors import AitestError, RecordingMiss, TargetError
 from aitest.models.response import ToolCall
-from aitest.properties.examples import Example, example_strategy, property_seed
+from aitest.properties.examples import Example
 from aitest.properties.invariants import judge, needs_embeddings
+from aitest.properties.recorded import Source, record, source
+from aitest.recordings.inputs import PropertyInputs
 from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult, jsonable
 from aitest.run import Produced, produce
 from aitest.spec.model import Case, Property, Spec
@@ -54,6 +58,8 @@ class PropertyRunner:
         self.embedder: Embedder | None = None  # set in run(), when the invariant or a check compares meanings
         self.judged: dict[str, RunResult] = {}  # by example key: each distinct input runs once
         self.log: list[dict[str, Any]] = []  # every distinct input tried, in order
+        self.order: list[str] = []  # their example keys, in the same order
+        self.inputs: PropertyInputs | None = None  # the recorded inputs replayed (None: Hypothesis drew them)
         self.unvaried: dict[str, Any] = {}  # base case id -> its own output
         self.unvaried_calls: dict[str, tuple[ToolCall, ...]] = {}  # base case id -> the tool calls it made
         self.shrinking = False
@@ -61,7 +67,33 @@ class PropertyRunner:
         self.generated = 0
 
     def run(self) -> CaseResult:
+        try:
+            src = source(self.spec, self.prop, self.runtime, self.budget)
+        except AitestError as error:  # a replay whose inputs are not recorded, a damaged recording
+            return self._could_not_run(error)
+        self.inputs = src.recorded
+        bases = [self.spec.case(case_id) for case_id in self.prop.bases]
+        try:
+            if needs_embeddings(self.spec, self.prop.invariant, bases):
+                self.embedder = self.runtime.embedder
+                self.runtime.prefetch_embeddings(self.spec)
+            broken = self._replay(src.recorded) if src.recorded is not None else self._draw(src)
+        except _Stop as stop:
+            return self._could_not_run(stop.error)
+        except AitestError as error:  # before any example ran (the embedding model, say)
+            return self._could_not_run(error)
+        finally:
+            with suppress(AitestError):  # reported at the end of the session, when the writes are retried
+                self.runtime.after_case()
+        if broken is not None:
+            return self._result("failed", broken.example, broken.run)
+        return self._result("passed")
+
+    def _draw(self, src: Source) -> _Broken | None:
+        """Hypothesis draws the inputs (and shrinks a failure); they are recorded when ``src`` says so."""
         from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+        from aitest.properties.examples import example_strategy, property_seed
 
         @seed(property_seed(self.spec, self.prop))
         @settings(
@@ -84,29 +116,40 @@ class PropertyRunner:
                 self.shrinking = True
                 raise _Broken(example, result)
 
-        bases = [self.spec.case(case_id) for case_id in self.prop.bases]
+        broken: _Broken | None = None
         try:
-            if needs_embeddings(self.spec, self.prop.invariant, bases):
-                self.embedder = self.runtime.embedder
-                self.runtime.prefetch_embeddings(self.spec)
             with _hypothesis_home(self.runtime.config.cache_dir / "hypothesis"), _no_shrinking_deadline():
                 holds()
-        except _Broken as broken:
-            return self._result("failed", broken.example, broken.run)
-        except _Stop as stop:
-            return self._could_not_run(stop.error)
-        except AitestError as error:  # before any example ran (the embedding model, say)
-            return self._could_not_run(error)
-        finally:
-            with suppress(AitestError):  # reported at the end of the session, when the writes are retried
-                self.runtime.after_case()
-        return self._result("passed")
+        except _Broken as caught:
+            broken = caught
+        minimal = self.order.index(broken.example.key) if broken is not None else None
+        record(src, self.prop, self.budget, self.log, minimal=minimal, generated=self.generated,
+               shrink_cut=self.shrink_cut)  # fmt: skip
+        return broken
+
+    def _replay(self, inputs: PropertyInputs) -> _Broken | None:
+        """The recorded inputs, in their order, judged now: the smallest failure is the one shrinking ended
+        on if it still fails (the invariant may have changed since), else the last failing input (shrinking
+        only moves to smaller failures)."""
+        self.generated, self.shrink_cut = inputs.generated, inputs.shrink_cut
+        failures: dict[int, _Broken] = {}
+        for index, tried in enumerate(inputs.examples):
+            example = Example(self.spec.case(tried.base), dict(tried.vars), tuple(tried.variations))
+            self.shrinking = tried.shrinking
+            result = self.try_example(example)
+            if not result.passed:
+                failures[index] = _Broken(example, result)
+        if not failures:
+            return None
+        if inputs.minimal is not None and inputs.minimal in failures:
+            return failures[inputs.minimal]
+        return failures[max(failures)]
 
     def try_example(self, example: Example) -> RunResult:
         key = example.key
         if key in self.judged:
             return self.judged[key]
-        if self.shrinking and sum(1 for e in self.log if e["shrinking"]) >= SHRINK_BUDGET:
+        if self.shrinking and self.inputs is None and sum(1 for e in self.log if e["shrinking"]) >= SHRINK_BUDGET:
             self.shrink_cut = True
             return _UNTRIED  # counts as holding: the shrinker gives up here, the same way on every run
         try:
@@ -125,6 +168,7 @@ class PropertyRunner:
                 raise _Stop(error) from None
         self.judged[key] = result
         self.log.append(_logged(example, result, shrinking=self.shrinking))
+        self.order.append(key)
         return result
 
     def _client(self) -> Any:
@@ -157,11 +201,10 @@ class PropertyRunner:
         }
 
     def _extra(self, minimal: Example | None = None) -> dict[str, Any]:
-        from hypothesis import __version__ as hypothesis_version
-
         described: dict[str, Any] = {
             "invariant": self.prop.invariant.label,
-            "hypothesis": hypothesis_version,
+            "inputs": "recorded" if self.inputs is not None else "drawn",
+            "hypothesis": self.inputs.hypothesis if self.inputs is not None else _hypothesis_version(),
             "vary": {var: [v.kind for v in variations] for var, variations in self.prop.vary},
             "bases": list(self.prop.bases),
             "examples_asked": self.prop.examples,
@@ -217,16 +260,18 @@ class PropertyRunner:
 
     def _could_not_run(self, error: AitestError) -> CaseResult:
         outcome: Outcome = "missing" if isinstance(error, RecordingMiss) else "error"
-        text = str(error)
-        if outcome == "missing":
-            from hypothesis import __version__ as hypothesis_version
-
-            text += (
-                f"\n  note: a property tries the inputs its seed gives with Hypothesis {hypothesis_version}; "
-                "a recording made with another version of aitest or Hypothesis holds other inputs"
-            )
-        return CaseResult(**self._identity(), outcome=outcome, error=text, reason=first_line(error.message),
+        return CaseResult(**self._identity(), outcome=outcome, error=str(error), reason=first_line(error.message),
                           reason_location=error.location, extra=self._extra())  # fmt: skip
+
+
+def _hypothesis_version() -> str:
+    """The installed Hypothesis's version, or '' without it (a replay-only install can do without)."""
+    try:
+        from importlib.metadata import version
+
+        return version("hypothesis")
+    except Exception:
+        return ""
 
 
 _UNTRIED = RunResult(0, None, 0.0)

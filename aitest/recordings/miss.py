@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aitest.recordings.entry import Entry, Request
-from aitest.util.text import unified_diff
+from aitest.recordings.entry import Entry, Request, entry_key
+from aitest.util.text import cut, unified_diff
 
 
 def _params_diff(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -120,10 +120,55 @@ def describe_miss(
         f"    params differ: {d}"
         for d in _params_diff(nearest.request.as_dict()["params"], request.as_dict()["params"])
     )
+    shown_so_far = len(lines)
     if nearest.request.kind != request.kind:
         lines.append(f"    call differs: recorded {nearest.request.kind}(), now {request.kind}()")
     elif nearest.request.text() != request.text():
         recorded, now, note = _around_difference(nearest.request.text(), request.text())
         lines.append(f"    prompt differs: {note}" if note else "    prompt differs:")
         lines.extend("      " + line for line in unified_diff(recorded, now, labels=("recorded", "now"), limit=10))
+    if len(lines) == shown_so_far:  # nothing above differs: a field the text leaves out, or a stale key
+        lines.extend(f"    {d}" for d in _hidden_differences(nearest, model, request, run))
     return "\n".join(lines), flag
+
+
+def _hidden_differences(nearest: Entry, model: dict[str, str], request: Request, run: int) -> list[str]:
+    """What differs where the text of a request does not show it (a message's other fields, the tools'
+    definitions, tool_choice); or, when nothing does, that the entry's key is stale."""
+    found: list[str] = []
+    _walk(nearest.request.as_dict(), request.as_dict(), "request", found)
+    if found:
+        return found[:5]
+    if entry_key(nearest.model, nearest.request, nearest.run) != nearest.key:
+        return [
+            f"its key is stale: the entry was changed by hand after it was recorded (key {cut(nearest.key, 40)}); "
+            "record the feature again with --aitest-record=rewrite"
+        ]
+    return [f"the key differs: recorded {cut(nearest.key, 40)}, now {entry_key(model, request, run)}"]
+
+
+def _walk(recorded: Any, now: Any, path: str, found: list[str]) -> None:
+    if len(found) >= 5 or recorded == now:
+        return
+    if isinstance(recorded, dict) and isinstance(now, dict):
+        for key in sorted(set(recorded) | set(now), key=str):
+            _walk(recorded.get(key, _ABSENT), now.get(key, _ABSENT), f"{path}.{key}", found)
+    elif isinstance(recorded, list) and isinstance(now, list) and len(recorded) == len(now):
+        for index, (a, b) in enumerate(zip(recorded, now, strict=True)):
+            _walk(a, b, f"{path}[{index}]", found)
+    else:
+        found.append(f"{cut(path, 80)} differs: recorded {_value(recorded)}, now {_value(now)}")
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
+
+
+def _value(value: Any) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    return cut(json.dumps(value, ensure_ascii=False, default=str), 80)

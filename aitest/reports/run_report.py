@@ -94,7 +94,11 @@ PROPERTY = {
     "description": "a property (kind property): its invariant, budget and every input tried",
     "properties": {
         "invariant": {"type": "string"},
-        "hypothesis": {"type": "string", "description": "the Hypothesis version that generated the inputs"},
+        "inputs": {
+            "enum": ["recorded", "drawn"],
+            "description": "replayed from the recording, or drawn by Hypothesis in this run",
+        },
+        "hypothesis": {"type": "string", "description": "the Hypothesis version that drew the inputs"},
         "vary": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
         "bases": {"type": "array", "items": {"type": "string"}},
         "examples_asked": {"type": "integer", "description": "the spec's examples"},
