@@ -17,7 +17,7 @@ MIGRATE := build/migrate
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint bench clean browser matrix
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,13 @@ browser:
 
 test: lint browser
 	$(BIN)/pytest -n 2 -p no:cacheprovider
+
+# the test matrix (noxfile.py; docs/ci.md#supported-versions-and-the-test-matrix): Python 3.10 to 3.13, the oldest
+# and newest dependencies pyproject.toml allows, a replay-only install, a suite's pinned pytest and Hypothesis
+# left alone; then each session's install and test time. One session: $(BIN)/nox -s tests-3.12
+matrix: $(VENV)/.installed
+	rm -rf build/matrix
+	AITEST_DEV_VENV=$(abspath $(VENV)) $(BIN)/nox
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_engine.py

@@ -5,55 +5,92 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from aitest import __version__
 from aitest.config import Config, find_rootdir
 from aitest.errors import AitestError, NotASpec, SpecErrors
 
-_SKIP_DIRS = {".venv", "venv", ".git", "node_modules", ".tox", "site-packages", "__pycache__"}
+# folders no spec is looked for in, as pytest's default norecursedirs (and hidden folders: .git, .venv, ...)
+_SKIP_DIRS = {"venv", "node_modules", "site-packages", "__pycache__", "build", "dist", "CVS", "_darcs", "{arch}"}
 
 
-def _spec_files(paths: list[str], config: Config) -> list[Path]:
-    roots = [Path(p).resolve() for p in paths] or list(config.specs)
-    files: list[Path] = []
-    for root in roots:
+def _yaml_files(folder: Path, config: Config, above: frozenset[str] = frozenset()) -> Iterator[Path]:
+    """The YAML files under ``folder``, in name order, walked as pytest walks it: links to folders followed
+    (never round a loop); hidden and tool folders, and the folders aitest writes (recordings, .aitest_cache),
+    left out."""
+    real = os.path.realpath(folder)
+    if real in above or config.written_by_aitest(folder):
+        return
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if not is_dir:
+            if path.suffix in (".yaml", ".yml"):
+                yield path
+        elif not (entry.name.startswith(".") or entry.name in _SKIP_DIRS or entry.name.endswith(".egg")):
+            yield from _yaml_files(path, config, above | {real})
+
+
+def _spec_files(paths: list[str], config: Config) -> tuple[list[Path], list[str]]:
+    """The spec files to check (by the rule of pytest's collection), and the paths given that do not exist.
+
+    A file given is checked whatever its name; in a folder given, every YAML file but a JSON Schema
+    (*.schema.yaml) and what aitest writes; without paths, the spec folders and every *.aitest.yaml.
+    """
+    files: dict[Path, None] = {}  # in order, once each
+    missing: list[str] = []
+    for given in paths:
+        root = Path(given).resolve()
         if root.is_file():
-            files.append(root)
+            files[root] = None
         elif root.is_dir():
-            candidates = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
-            files.extend(
-                p for p in candidates if config.is_spec_file(p) or (paths and not p.is_relative_to(config.recordings))
-            )
+            files.update((p, None) for p in _yaml_files(root, config) if config.is_spec_file(p, anywhere=True))
         else:
-            print(f"{root}: no such file or folder", file=sys.stderr)
+            missing.append(given)
     if not paths:
-        found = config.rootdir.rglob("*.aitest.y*ml")
-        files.extend(sorted(p for p in found if p not in files and not _SKIP_DIRS.intersection(p.parts)))
-    return files
+        for folder in config.specs:
+            files.update((p, None) for p in _yaml_files(folder, config) if config.is_spec_file(p))
+        named = (p for p in _yaml_files(config.rootdir, config) if p.name.endswith((".aitest.yaml", ".aitest.yml")))
+        files.update((p, None) for p in named if config.is_spec_file(p))
+    return list(files), missing
 
 
 def validate(paths: list[str]) -> int:
-    """Load every spec; print `file:line:col: message` per problem; 1 if any."""
+    """Load every spec. Its findings go to stdout, `file:line:col: message` per problem or warning; the
+    root, each good file and the closing count go to stderr. Exit status 1 if there is a problem, else 0
+    (warnings alone do not fail), as with ruff and mypy; a usage error is argparse's 2."""
     from aitest.session import AitestSession
-    from aitest.util.text import plural
+    from aitest.util.text import plural, shown
 
     rootdir = find_rootdir(Path.cwd(), paths)
     if rootdir != Path.cwd().resolve():  # paths below are relative to the root, as pytest's node ids are
-        print(f"rootdir: {rootdir}", file=sys.stderr)
+        print(f"rootdir: {shown(str(rootdir), 200, quoted=False)}", file=sys.stderr)
     try:
         session = AitestSession.for_rootdir(rootdir)
-    except AitestError as error:
-        print(error, file=sys.stderr)
+    except AitestError as error:  # [tool.aitest] itself is broken: a finding, in pyproject.toml
+        print(error)
         return 1
-    files = _spec_files(paths, session.config)
-    problems = warnings = 0
+    files, missing = _spec_files(paths, session.config)
+    for given in missing:
+        print(f"{shown(str(given), 200, quoted=False)}: no such file or folder")
+    problems, warnings = len(missing), 0
     for file in files:
         try:
             spec = session.load(file)
         except NotASpec as skipped:
-            print(f"{skipped.location.file if skipped.location else file}: skipped (tool definitions)", file=sys.stderr)
+            where = skipped.location.file if skipped.location else str(file)
+            print(f"{shown(where, 200, quoted=False)}: skipped (tool definitions)", file=sys.stderr)
             continue
         except SpecErrors as errors:
             problems += len(errors.errors)
@@ -71,9 +108,8 @@ def validate(paths: list[str]) -> int:
                 count += ", " + plural(len(spec.properties), "property", "properties")
             print(f"{spec.location.file}: ok ({spec.feature}, {count})", file=sys.stderr)
     if not files:
-        print(
-            "no spec files found (looked in: " + ", ".join(str(p) for p in session.config.specs) + ")", file=sys.stderr
-        )
+        looked = ", ".join(paths) if paths else ", ".join(str(p) for p in session.config.specs)
+        print(f"no spec files found (looked in: {looked})")
         return 1
     status = f"{plural(len(files), 'spec file')}, {plural(problems, 'problem')}"
     status += f", {plural(warnings, 'warning')}" if warnings else ""

@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +48,52 @@ class Config:
             key = "models"
         return _line_of(self.pyproject_text, key)
 
-    def is_spec_file(self, path: Path) -> bool:
-        """Under a spec folder (not the recordings folder) or named *.aitest.yaml."""
+    def is_spec_file(self, path: Path, *, anywhere: bool = False) -> bool:
+        """Under a spec folder (``anywhere``: in any folder) or named *.aitest.yaml; never in a folder aitest
+        writes (the recordings folder, .aitest_cache). Folders count where they really are, symlinks followed:
+        a link to the recordings folder, or a recordings folder that is a link, is still the recordings folder."""
         name = path.name
-        if name.endswith((".aitest.yaml", ".aitest.yml")):
-            return True
-        if path.suffix not in (".yaml", ".yml") or name.endswith((".schema.yaml", ".schema.yml")):
+        named = name.endswith((".aitest.yaml", ".aitest.yml"))
+        if not named and (path.suffix not in (".yaml", ".yml") or name.endswith((".schema.yaml", ".schema.yml"))):
             return False
-        if path.is_relative_to(self.recordings):
+        written, in_specs = self._folder_kind(path.parent)
+        if written or (os.path.islink(path) and self.written_by_aitest(path)):
             return False
-        return any(path.is_relative_to(folder) for folder in self.specs)
+        return named or anywhere or in_specs
+
+    def written_by_aitest(self, path: Path) -> bool:
+        """In the recordings folder or in .aitest_cache (or a link into one of them), symlinks resolved."""
+        return _under(os.path.realpath(path), self._places[2])
+
+    @cached_property
+    def _places(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The spec folders as configured and as real paths, and the real folders aitest writes (once)."""
+        specs = tuple(os.path.abspath(self.rootdir / folder) for folder in self.specs)
+        written = (self.rootdir / self.recordings, self.cache_dir)
+        return specs, tuple(map(os.path.realpath, specs)), tuple(os.path.realpath(folder) for folder in written)
+
+    @cached_property
+    def _folders(self) -> dict[Path, tuple[bool, bool]]:
+        return {}
+
+    def _folder_kind(self, folder: Path) -> tuple[bool, bool]:
+        """Whether files in ``folder`` are in a folder aitest writes, and whether in a spec folder (as the path
+        goes, or where it really is: a spec folder's link to specs elsewhere is part of it, as pytest walks it).
+        Worked out once per folder: the specs of a folder share one realpath."""
+        kind = self._folders.get(folder)
+        if kind is None:
+            specs, real_specs, written = self._places
+            real = os.path.realpath(folder)
+            kind = self._folders[folder] = (
+                _under(real, written),
+                _under(real, real_specs) or _under(os.path.abspath(folder), specs),
+            )
+        return kind
+
+
+def _under(path: str, folders: tuple[str, ...]) -> bool:
+    """``path`` is one of ``folders`` or inside one (all absolute and normalised)."""
+    return any(path == f or path.startswith(f if f.endswith(os.sep) else f + os.sep) for f in folders)
 
 
 def _line_of(text: str, key: str) -> int:
@@ -230,10 +267,12 @@ def load_config(rootdir: Path) -> Config:
 
     for key in table:
         if key not in KNOWN_KEYS:
-            from aitest.util.text import did_you_mean
+            from aitest.util.text import did_you_mean, shown
 
             raise fail(
-                key, f"unknown key '{key}'{did_you_mean(key, list(KNOWN_KEYS))}", "known keys: " + ", ".join(KNOWN_KEYS)
+                key,
+                f"unknown key {shown(key)}{did_you_mean(key, list(KNOWN_KEYS))}",
+                "known keys: " + ", ".join(KNOWN_KEYS),
             )
     for key, (valid, message, hint) in _RULES.items():
         if key in table and not valid(table[key]):

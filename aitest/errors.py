@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from aitest.util.text import bounded
+
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
@@ -24,7 +26,28 @@ class Location:
         return self.file
 
 
-class AitestError(Exception):
+class _Bounded:
+    """A message and its hint printed in lines of at most MAX_MESSAGE_LINE characters: a value echoed
+    whole somewhere (a key of 100,000 characters) is cut in the middle, the cut shown, whatever the message."""
+
+    _message: str
+    hint: str
+
+    @property
+    def message(self) -> str:
+        """The message, each line bounded (for one-line reasons: pytest's short summary, JUnit)."""
+        return bounded(self._message)
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._message = value
+
+    def _render(self, head: str) -> str:
+        """``head`` (the location and the message) and the hint, each line bounded."""
+        return bounded(f"{head}\n  hint: {self.hint}" if self.hint else head)
+
+
+class AitestError(_Bounded, Exception):
     """Base of every error aitest reports to a user as one or two lines."""
 
     def __init__(self, message: str, *, location: Location | None = None, hint: str = "") -> None:
@@ -34,15 +57,14 @@ class AitestError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        head = f"{self.location}: {self.message}" if self.location else self.message
-        return f"{head}\n  hint: {self.hint}" if self.hint else head
+        return self._render(f"{self.location}: {self._message}" if self.location else self._message)
 
 
 class SpecError(AitestError):
     """A spec file (or a file it names) is malformed or inconsistent."""
 
 
-class SpecWarning(UserWarning):
+class SpecWarning(_Bounded, UserWarning):
     """Something in a spec that loads, but likely does not mean what its author meant.
 
     A pytest warning on collection (``-W error::aitest.errors.SpecWarning`` makes it an error)
@@ -56,8 +78,7 @@ class SpecWarning(UserWarning):
         self.hint = hint
 
     def __str__(self) -> str:
-        head = f"{self.location}: warning: {self.message}"
-        return f"{head}\n  hint: {self.hint}" if self.hint else head
+        return self._render(f"{self.location}: warning: {self._message}")
 
 
 class NotASpec(AitestError):

@@ -17,10 +17,10 @@ from aitest.models.client import ModelClient
 from aitest.models.messages import normalize, tool_choice_value, tool_definitions
 from aitest.models.openai_compat import OpenAICompat
 from aitest.models.profile import Profile
-from aitest.models.profiles import all_profiles, choose_profile
+from aitest.models.profiles import all_profiles, choose_profile, known_names
 from aitest.models.response import Response
 from aitest.models.runtime import ModelRuntime
-from aitest.util.text import did_you_mean
+from aitest.util.text import did_you_mean, shown
 
 MARKER = "aitest_model"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]")
@@ -142,9 +142,9 @@ def choose_test_profile(config: Config, *, override: str | None, marked: str | N
         known = all_profiles(config)
         if marked not in known:
             raise ConfigError(
-                f"@pytest.mark.{MARKER}: unknown model profile '{marked}'{did_you_mean(marked, list(known))}",
+                f"@pytest.mark.{MARKER}: unknown model profile {shown(marked)}{did_you_mean(marked, list(known))}",
                 location=where,
-                hint=f"known profiles: {', '.join(sorted(known))}; define others under [tool.aitest.models.NAME]",
+                hint=f"known profiles: {known_names(known)}; define others under [tool.aitest.models.NAME]",
             )
     return choose_profile(config, override=override, spec_model=marked, where=where)
 

@@ -104,12 +104,12 @@ def _bounded(config: pytest.Config, flag: str, most: int, unit: str) -> int | No
 
 def _check_profile(project: Config, name: str) -> None:
     from aitest.models.profiles import all_profiles
-    from aitest.util.text import did_you_mean
+    from aitest.util.text import did_you_mean, shown
 
     known = all_profiles(project)
     if name not in known:
         raise AitestError(
-            f"--aitest-model: unknown model profile '{name}'{did_you_mean(name, list(known))}",
+            f"--aitest-model: unknown model profile {shown(name)}{did_you_mean(name, list(known))}",
             hint=f"known profiles: {', '.join(sorted(known))}",
         )
 

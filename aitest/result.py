@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from aitest.errors import Location
 from aitest.trajectory import Trajectory, trajectory_from_dicts
+from aitest.util.text import shown
 
 # passed/failed: the checks' verdict; error: the case could not run (target raised, model or recording
 # error); missing: replay had no recording for a model call; skipped/xfailed/xpassed: as pytest says.
@@ -35,7 +36,7 @@ class CheckVerdict:
     @property
     def label(self) -> str:
         """The check as a reader finds it in the spec: its name, and its path if it has one."""
-        return f"{self.name} [path {self.path}]" if self.path else self.name
+        return f"{self.name} [path {shown(self.path, quoted=False)}]" if self.path else self.name
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ from typing import Any
 from aitest.config import Config, load_config
 from aitest.errors import AitestError, Location, SpecError
 from aitest.fixture import AitestModel, choose_test_profile, marked_profile, recording_name
+from aitest.models.profile import Profile
 from aitest.models.profiles import choose_profile
 from aitest.models.runtime import ModelRuntime
 from aitest.options import RunOptions
@@ -28,6 +29,7 @@ from aitest.stats import CallStats
 from aitest.summary import summary_lines
 from aitest.util.text import first_line
 
+Identity = tuple[str, str]  # a model identity (provider, model), as an entry's `model` holds it
 PROGRESS_SECONDS = 10.0  # a long run of calls sent ahead says how far it is at most this often
 
 
@@ -47,10 +49,12 @@ class AitestSession:
         # what the whole session saw: this process's and every worker's (filled by merge and finish)
         self.totals = CallStats()
         self.used: dict[str, set[str]] = {}
+        self.models: dict[str, set[Identity]] = {}  # per recording: the model identities its calls were made with
         self.all_results: list[CaseResult] = []
         self.pruned = 0
         self.notes: list[str] = []  # lines for the summary: the report written, or why it was not
         self._progress_at = time.monotonic()  # when progress_line last said how far the calls sent ahead are
+        self._test_profiles: dict[str, Profile] = {}  # ordinary tests' recordings (aitest_model): their profiles
 
     @classmethod
     def for_rootdir(cls, rootdir: Path) -> AitestSession:
@@ -204,7 +208,9 @@ class AitestSession:
         ``aitest_model`` marker. ConfigError for a bad marker or an unknown profile."""
         marked = marked_profile(*marker, where=where) if marker else None
         profile = choose_test_profile(self.config, override=self.options.model, marked=marked, where=where)
-        return AitestModel(self.runtime, profile, recording_name(nodeid))
+        recording = recording_name(nodeid)
+        self._test_profiles[recording] = profile
+        return AitestModel(self.runtime, profile, recording)
 
     def after_test(self, model: AitestModel, *, passed: bool) -> None:
         """After a test that used the fixture: write what it recorded, when enough has gathered. A test
@@ -223,21 +229,49 @@ class AitestSession:
             "gates": self.gates,
             "stats": self.runtime.stats.to_payload(),
             "used": self.runtime.used_keys(),
+            "models": {name: sorted(map(list, models)) for name, models in self._models_used().items()},
             "results": [r.to_dict() for r in self.results.values()],
         }
 
     def merge(self, payload: dict[str, Any]) -> None:
         """On the controller: add a worker's payload."""
         results = [CaseResult.from_dict(r) for r in payload["results"]]
-        self._absorb(payload["stats"], payload["used"], results)
+        models = {name: {(provider, model) for provider, model in pairs} for name, pairs in payload["models"].items()}
+        self._absorb(payload["stats"], payload["used"], results, models)
         self.notes.extend(note for note in payload["notes"] if note not in self.notes)
         self.gates.update(payload["gates"])
 
-    def _absorb(self, stats: dict[str, Any], used: dict[str, list[str]], results: Iterable[CaseResult]) -> None:
+    def _absorb(
+        self,
+        stats: dict[str, Any],
+        used: dict[str, list[str]],
+        results: Iterable[CaseResult],
+        models: dict[str, set[Identity]],
+    ) -> None:
         self.totals.merge(stats)
         for feature, keys in used.items():
             self.used.setdefault(feature, set()).update(keys)
+        for feature, identities in models.items():
+            self.models.setdefault(feature, set()).update(identities)
         self.all_results.extend(results)
+
+    def _models_used(self) -> dict[str, set[Identity]]:
+        """Per recording this process called a model for: the identities of the models its calls were made
+        with (its spec's or test's profile, and the model of every entry used)."""
+        models: dict[str, set[Identity]] = {}
+        for feature, keys in self.runtime.used_keys().items():
+            found = models[feature] = set()
+            spec, profile = self.features.get(feature), self._test_profiles.get(feature)
+            try:
+                if spec is not None and spec.needs_model:
+                    profile = self.runtime.profile_for(spec)
+                if profile is not None:
+                    found.add(identity_of(profile.identity()))
+                recording = self.runtime.store.feature(feature)
+                found.update(identity_of(entry.model) for entry in map(recording.get, keys) if entry is not None)
+            except AitestError:
+                continue  # a profile that did not resolve, a damaged file: the case that used it says so
+        return models
 
     # -- finish --------------------------------------------------------------------------------------
     def _flush(self) -> None:
@@ -251,7 +285,9 @@ class AitestSession:
     def finish(self) -> None:
         """The controller or a lone process: its own results join the workers', then prune and report."""
         self._flush()
-        self._absorb(self.runtime.stats.to_payload(), self.runtime.used_keys(), self.results.values())
+        self._absorb(
+            self.runtime.stats.to_payload(), self.runtime.used_keys(), self.results.values(), self._models_used()
+        )
         if self.options.mode.prunes:
             self._prune()
         if self.report_path is not None:
@@ -316,15 +352,20 @@ class AitestSession:
         return any(note.startswith("aitest error:") for note in self.notes)
 
     def unused(self) -> int:
-        """Entries in the files of the features that ran, which no call of this run used."""
+        """Entries in the files of the features that ran, recorded with a model this run called for them, which
+        no call of this run used. Another model's entries (a candidate's beside the baseline's) are not unused."""
         total = 0
         for feature, keys in self.used.items():
+            models = self.models.get(feature)
+            if not models:
+                continue
             recording = self.runtime.store.feature(feature)
             recording.refresh()  # other workers may have written to it
             try:
-                total += sum(1 for key in recording.entries() if key not in keys)
+                entries = recording.entries()
             except AitestError:
                 continue
+            total += sum(1 for key, entry in entries.items() if key not in keys and identity_of(entry.model) in models)
         return total
 
     def summary_lines(self) -> list[str]:
@@ -344,6 +385,11 @@ def placeholder(spec: Spec, case: Case | Property, nodeid: str) -> CaseResult:
         spec.feature, case.id, "skipped", case.location, kind=kind, nodeid=nodeid, owner=spec.owner,
         critical=case.critical,
     )  # fmt: skip
+
+
+def identity_of(model: dict[str, str]) -> Identity:
+    """An entry's or a profile's ``{provider, model}`` as a pair (to compare, and to send between processes)."""
+    return str(model.get("provider", "")), str(model.get("model", ""))
 
 
 def existing_recordings(config: Config) -> list[str]:

@@ -91,6 +91,13 @@ def recording_seeds() -> list[str]:
     return [p.read_text() for p in sorted((REPO / "specs" / "__recordings__").glob("*.yaml"))]
 
 
+def feature_of(text: str) -> str:
+    """The feature a (sound) recording is of: the file name it is found by."""
+    import yaml
+
+    return str(yaml.safe_load(text)["feature"])
+
+
 def project(root: Path) -> Path:
     """A copy of the example project (specs, schemas, targets), where mutated specs are loaded."""
     if not (root / "examples").exists():
@@ -117,15 +124,97 @@ def load_spec_text(text: str, root: Path) -> str:
     return "ok"
 
 
-def load_recording_text(text: str, root: Path) -> str:
-    """Read one recording text as a replay does: "ok" or "error" (RecordingError naming the file)."""
+def load_recording_text(text: str, root: Path, *, feature: str | None = None, repair: bool = False) -> str:
+    """Read one recording text as a replay does: "ok" or "error" (RecordingError naming the file).
+    ``feature``: the feature it must be of; ``repair``: read as `--aitest-record=rewrite` does, where
+    damaged entries are dropped and reported ("repaired")."""
     from aitest.errors import AitestError
     from aitest.recordings import fileformat
 
     path = root / "fuzz_recording.yaml"
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     try:
-        fileformat.read(path, "fuzz_recording.yaml")
-    except AitestError:
+        loaded = fileformat.load(path, "fuzz_recording.yaml", feature=feature, repair=repair)
+    except AitestError as error:
+        assert error.location is not None and error.location.line > 0, f"no line: {error}"
+        assert "--aitest-record" in error.hint or "git checkout" in error.hint or "upgrade" in error.hint, error.hint
         return "error"
-    return "ok"
+    return "repaired" if loaded.dropped else "ok"
+
+
+def damaged_recordings(text: str) -> list[tuple[str, str]]:
+    """Each way a sound recording is damaged by hand (or by a bad merge), as (form, damaged text): every one
+    must be refused on load, naming its line; none may replay."""
+    import yaml
+
+    from aitest.recordings.fileformat import readable_yaml
+
+    data = yaml.safe_load(text)
+    entries = data["entries"]
+
+    def rendered(document: dict) -> str:
+        return "# a damaged recording\n" + readable_yaml(document)
+
+    def changed(**top: object) -> dict:
+        return {**data, **top}
+
+    def with_entries(items: list) -> dict:
+        return changed(entries=items, entry_count=len(items))
+
+    out: list[tuple[str, str]] = []
+    for value in (0, -1, FORMAT_NEXT, "1", 1.0, True, None):
+        out.append((f"version {value!r}", rendered(changed(version=value))))
+    for value in ("other", "", ["a"], None):
+        out.append((f"feature {value!r}", rendered(changed(feature=value))))
+    n = len(entries)
+    for value in (float(n), n + 1, n - 1, str(n), None):
+        out.append((f"entry_count {value!r}", rendered(changed(entry_count=value))))
+    missing = {k: v for k, v in data.items() if k != "entry_count"}
+    out.append(("entry_count missing", rendered(missing)))
+    for i, entry in enumerate(entries[:6]):
+        request = entry["request"]
+
+        def edited(index: int = i, **fields: object) -> list:
+            return _replaced(entries, index, fields)
+
+        if request["kind"] == "complete":
+            prompt = {**request, "prompt": request["prompt"] + " (edited)"}
+        else:
+            messages = [dict(m) for m in request["messages"]]
+            messages[-1]["content"] = f"{messages[-1].get('content')} (edited)"
+            prompt = {**request, "messages": messages}
+        out.append((f"entry {i + 1}: request edited, key kept", rendered(with_entries(edited(request=prompt)))))
+        params = {**request, "params": {**request.get("params", {}), "temperature": 0.55}}
+        out.append((f"entry {i + 1}: params edited, key kept", rendered(with_entries(edited(request=params)))))
+        other_model = {**entry["model"], "model": entry["model"]["model"] + "-edited"}
+        out.append((f"entry {i + 1}: model edited, key kept", rendered(with_entries(edited(model=other_model)))))
+        out.append((f"entry {i + 1}: run edited, key kept", rendered(with_entries(edited(run=entry["run"] + 1)))))
+        out.append((f"entry {i + 1}: made-up key", rendered(with_entries(edited(key="0123456789abcdef0123")))))
+        if n > 1:
+            j = (i + 1) % n
+            swapped = [dict(e) for e in entries]
+            swapped[i]["key"], swapped[j]["key"] = entries[j]["key"], entries[i]["key"]
+            out.append((f"entry {i + 1}: key swapped with entry {j + 1}", rendered(with_entries(swapped))))
+        twin = {**entry, "response": str(entry["response"]) + " (another answer)"}
+        out.append((f"entry {i + 1}: twice, two answers", rendered(with_entries([*entries, twin]))))
+        out.append((f"entry {i + 1}: twice, one answer", rendered(with_entries([*entries, dict(entry)]))))
+    for i, record in enumerate((data.get("properties") or [])[:3]):
+        records = data["properties"]
+
+        def inputs(index: int = i, **fields: object) -> dict:
+            return changed(properties=_replaced(data["properties"], index, fields))
+
+        out.append((f"inputs {i + 1}: budget edited", rendered(inputs(budget=record["budget"] + 1))))
+        out.append((f"inputs {i + 1}: property renamed", rendered(inputs(property=record["property"] + "_x"))))
+        out.append((f"inputs {i + 1}: definition edited", rendered(inputs(definition="0" * 16))))
+        out.append((f"inputs {i + 1}: made-up key", rendered(inputs(key="0123456789abcdef0123"))))
+        out.append((f"inputs {i + 1}: twice", rendered(changed(properties=[*records, dict(record)]))))
+    return out
+
+
+FORMAT_NEXT = 3  # a version newer than aitest writes
+
+
+def _replaced(items: list, index: int, fields: dict) -> list:
+    """``items`` with the item at ``index`` updated by ``fields``."""
+    return [*items[:index], {**items[index], **fields}, *items[index + 1 :]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -10,9 +11,12 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import Project
+from conftest import NON_EMPTY, Project
 
 AITEST = str(Path(sys.executable).parent / "aitest")
+# pytest 8.1 and later root a run at the nearest pyproject.toml, also one without a [tool.pytest] table;
+# before, only a pytest configuration counts (aitest's find_rootdir follows 8.1)
+PLAIN_PYPROJECT_IS_ROOT = tuple(int(part) for part in pytest.__version__.split(".")[:2]) >= (8, 1)
 REPO = Path(__file__).resolve().parent.parent
 GOOD = "feature: good\ntarget: feature:echo\ncases:\n  - id: a\n    vars: {text: hi}\n    expect: [{contains: hi}]\n"
 
@@ -41,7 +45,7 @@ def test_validate_prints_every_problem_and_exits_1(project: Project) -> None:
             "*",
         ]
     )
-    result.stdout.fnmatch_lines(["other/extra.aitest.yaml:2:8: 'cases': [[]] should be non-empty"])
+    result.stdout.fnmatch_lines([f"other/extra.aitest.yaml:2:8: 'cases': [[]] {NON_EMPTY}"])
     result.stderr.fnmatch_lines(["3 spec files, 5 problems"])  # each file: all its problems at once
 
 
@@ -51,7 +55,7 @@ def test_validate_given_paths(project: Project) -> None:
     assert project.pytester.run(AITEST, "validate", "specs/good.yaml").ret == 0
     result = project.pytester.run(AITEST, "validate", "specs/bad.yaml", "specs/missing.yaml")
     assert result.ret == 1
-    result.stderr.fnmatch_lines(["*specs/missing.yaml: no such file or folder"])
+    result.stdout.fnmatch_lines(["specs/missing.yaml: no such file or folder"])  # a finding: stdout, counted
 
 
 def test_schema_prints_the_spec_format_and_accepts_the_examples(project: Project) -> None:
@@ -132,6 +136,7 @@ def test_validate_in_the_root_names_no_rootdir(project: Project) -> None:
     assert "rootdir" not in result.stderr.str()
 
 
+@pytest.mark.skipif(not PLAIN_PYPROJECT_IS_ROOT, reason="pytest < 8.1 roots this run at the subfolder")
 def test_run_and_pytest_from_a_subfolder(in_specs: Project) -> None:
     ran = in_specs.pytester.run(AITEST, "run", "-p", "no:cacheprovider")
     assert ran.ret == 0
@@ -192,6 +197,8 @@ def test_find_rootdir_agrees_with_pytest(tmp_path: Path, monkeypatch: pytest.Mon
     from aitest.config import find_rootdir
 
     files, cwd, args = ROOT_LAYOUTS[layout]
+    if not PLAIN_PYPROJECT_IS_ROOT and layout in {"pyproject without pytest table", "paths name another project"}:
+        pytest.skip("before 8.1 pytest does not root a run at a pyproject.toml without a pytest table")
     project = tmp_path / "p"
     for name, text in files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +206,9 @@ def test_find_rootdir_agrees_with_pytest(tmp_path: Path, monkeypatch: pytest.Mon
     start = project / cwd
     start.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(start)  # pytest resolves its arguments from the current folder
-    expected = determine_setup(inifile=None, override_ini=None, args=args, rootdir_cmd_arg=None, invocation_dir=start)
+    # a private API whose keywords change between pytest releases: pass the ones this pytest takes
+    known = {"inifile": None, "override_ini": None, "args": args, "rootdir_cmd_arg": None, "invocation_dir": start}
+    expected = determine_setup(**{k: v for k, v in known.items() if k in inspect.signature(determine_setup).parameters})
     assert find_rootdir(start, args) == expected[0]
 
 

@@ -16,9 +16,13 @@ from conftest import REPO, Project
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # locally a machine without Chromium skips this test; in CI (where make test installs it) its absence fails
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed (make test installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (make test installs it)",
+    ),
+    pytest.mark.needs("playwright"),  # the dev extra
+]
 
 TARGET = """
 import os

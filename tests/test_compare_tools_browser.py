@@ -15,9 +15,13 @@ from aitest.reports.compare_html import html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # locally a machine without Chromium skips this test; in CI (where make test installs it) its absence fails
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed (make test installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (make test installs it)",
+    ),
+    pytest.mark.needs("playwright"),  # the dev extra
+]
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
 

@@ -20,6 +20,7 @@ from tool_server import pyproject, tool_server
 from conftest import Project
 
 FIXTURES = (tool_server, fake_http_server)
+pytestmark = pytest.mark.needs("httpx")  # every test here sends calls through the openai provider
 LATENCY = re.compile(r"latency_ms: [0-9.]+")
 
 

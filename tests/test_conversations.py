@@ -62,7 +62,7 @@ def cancel(order_id, reason="other"):
 """
 
 
-def setup(project: Project, server: FakeServer, cases: str, spec: str = SPEC) -> None:
+def prepare(project: Project, server: FakeServer, cases: str, spec: str = SPEC) -> None:
     project.pytester.makepyprojecttoml(pyproject(server.base_url))
     project.file("specs/tools/orders.yaml", TOOLS)
     project.module("shop", SHOP)
@@ -84,7 +84,7 @@ def recording(project: Project, feature: str = "orders") -> dict:
 def test_a_tool_result_reaches_the_model_and_the_final_reply_is_the_output(
     project: Project, tool_server: FakeServer
 ) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -124,7 +124,7 @@ def test_a_tool_result_reaches_the_model_and_the_final_reply_is_the_output(
 def test_tool_results_from_a_function_of_the_arguments_and_a_function_that_raises(
     project: Project, tool_server: FakeServer
 ) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -150,7 +150,7 @@ def test_tool_results_from_a_function_of_the_arguments_and_a_function_that_raise
 
 
 def test_a_case_brings_its_own_history_and_keeps_the_system_turn(project: Project, tool_server: FakeServer) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -176,7 +176,7 @@ def test_a_case_brings_its_own_history_and_keeps_the_system_turn(project: Projec
 def test_a_model_that_keeps_calling_tools_past_max_steps_fails_and_says_so(
     project: Project, tool_server: FakeServer
 ) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -200,7 +200,7 @@ def test_a_model_that_keeps_calling_tools_past_max_steps_fails_and_says_so(
 def test_malformed_tool_calls_from_a_server_are_one_line_and_nothing_is_recorded(
     project: Project, tool_server: FakeServer
 ) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -219,7 +219,7 @@ def test_malformed_tool_calls_from_a_server_are_one_line_and_nothing_is_recorded
 
 def test_a_forced_tool_choice_holds_for_the_first_step_only(project: Project, tool_server: FakeServer) -> None:
     spec = SPEC.replace("max_steps: 3", "max_steps: 3\ntool_choice: lookup_order")
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -234,7 +234,7 @@ def test_a_forced_tool_choice_holds_for_the_first_step_only(project: Project, to
 
 
 def test_replay_needs_no_network_and_no_model_packages(project: Project, tool_server: FakeServer) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -306,7 +306,7 @@ cases:
 
 
 def test_a_miss_names_the_step_and_how_the_conversation_differs(project: Project, tool_server: FakeServer) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -332,7 +332,7 @@ def test_a_miss_names_the_step_and_how_the_conversation_differs(project: Project
 
 def test_a_single_turn_spec_judges_the_calls_without_answering_them(project: Project, tool_server: FakeServer) -> None:
     spec = SPEC.replace("max_steps: 3", "max_steps: 1")
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -401,7 +401,7 @@ cases:
 def test_the_same_invariant_of_a_property_compares_the_calls_as_well_as_the_reply(
     project: Project, tool_server: FakeServer
 ) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -427,7 +427,7 @@ properties:
 def test_arguments_invalid_against_the_schema_get_an_error_back_and_fail_valid_tool_calls(
     project: Project, tool_server: FakeServer
 ) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """
@@ -449,7 +449,7 @@ def test_arguments_invalid_against_the_schema_get_an_error_back_and_fail_valid_t
 def test_a_short_tool_turn_answers_the_call_before_it_and_a_written_valid_tool_calls_stays_critical(
     project: Project, tool_server: FakeServer
 ) -> None:
-    setup(
+    prepare(
         project,
         tool_server,
         """

@@ -10,7 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fuzz_inputs import load_recording_text, load_spec_text, mutate, recording_seeds, spec_seeds
+from fuzz_inputs import (
+    damaged_recordings,
+    feature_of,
+    load_recording_text,
+    load_spec_text,
+    mutate,
+    recording_seeds,
+    spec_seeds,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +42,32 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_the_seeds_load(root: Path) -> None:
     assert [load_spec_text(text, root) for text in SPECS] == ["ok"] * len(SPECS)
     assert [load_recording_text(text, root) for text in RECORDINGS] == ["ok"] * len(RECORDINGS)
+    assert [load_recording_text(t, root, feature=feature_of(t)) for t in RECORDINGS] == ["ok"] * len(RECORDINGS)
+
+
+FILE_LEVEL = ("version", "feature", "entry_count")  # damage rewrite cannot repair: the file is refused
+
+
+def damaged_are_refused(seed: str, root: Path) -> int:
+    """Every damaged form of ``seed`` is refused in every mode, and rewrite drops (and reports) damaged
+    entries; returns how many forms were tried."""
+    forms = damaged_recordings(seed)
+    feature = feature_of(seed)
+    for form, text in forms:
+        assert load_recording_text(text, root, feature=feature) == "error", form
+        expected = "error" if form.startswith(FILE_LEVEL) else "repaired"
+        assert load_recording_text(text, root, feature=feature, repair=True) == expected, form
+    return len(forms)
+
+
+def test_every_damaged_form_of_a_recording_is_refused(root: Path) -> None:
+    smallest = min(RECORDINGS, key=len)
+    assert damaged_are_refused(smallest, root) > 40
+
+
+@pytest.mark.slow
+def test_every_damaged_form_of_every_committed_recording_is_refused(root: Path) -> None:
+    assert sum(damaged_are_refused(seed, root) for seed in RECORDINGS) > 300
 
 
 @pytest.mark.slow

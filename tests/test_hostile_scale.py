@@ -103,6 +103,7 @@ def dripping_server() -> Iterator[str]:
     listener.close()
 
 
+@pytest.mark.needs("httpx")
 def test_timeout_bounds_the_whole_answer_not_each_byte(dripping_server: str) -> None:
     profile = Profile("drip", "openai", {"base_url": dripping_server, "model": "m", "timeout": 1, "retries": 0})
     provider = OpenAIProvider.from_profile(profile, Path("."))

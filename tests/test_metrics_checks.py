@@ -11,14 +11,12 @@ import textwrap
 from typing import Any
 
 import pytest
-import sacrebleu
-from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-from rouge_score import rouge_scorer
 
 from aitest.checks.metrics import DEFAULT_AMONG, figure
 from aitest.checks.registry import all_checks
 from conftest import Project, literal_brackets
 
+METRICS = pytest.mark.needs("rouge_score", "sacrebleu", "sqlglot", "lingua")  # the metrics extra runs the check
 REFERENCE = "The parcel is on its way and will arrive tomorrow"
 
 
@@ -37,16 +35,21 @@ def verdict(project: Project, check: str, output: Any) -> tuple[dict[str, Any], 
 
 
 def rouge(n: int, reference: str, output: str) -> float:
+    from rouge_score import rouge_scorer
+
     return float(rouge_scorer.RougeScorer([f"rouge{n}"]).score(reference, output)[f"rouge{n}"].fmeasure)
 
 
 def bleu(output: str, references: list[str]) -> float:
+    import sacrebleu
+
     return float(sacrebleu.sentence_bleu(output, references).score / 100)
 
 
 # rouge_n
 
 
+@METRICS
 @pytest.mark.parametrize(
     ("options", "output", "n", "threshold"),
     [
@@ -78,6 +81,7 @@ def test_a_score_shows_enough_decimals_to_differ_from_the_threshold() -> None:
     assert figure(0.85, 0.85) == "0.85"
 
 
+@METRICS
 def test_rouge_n_with_a_list_takes_the_best_reference(project: Project) -> None:
     references = ["Your refund was issued today", REFERENCE]
     output = "The parcel is on its way"
@@ -93,6 +97,7 @@ def test_rouge_n_with_a_list_takes_the_best_reference(project: Project) -> None:
 # bleu
 
 
+@METRICS
 def test_bleu_passes_on_a_close_output_with_sacrebleus_score(project: Project) -> None:
     output = "The parcel is on its way and will arrive today"
     checked, result = verdict(project, f"bleu: {REFERENCE}", output)
@@ -101,6 +106,7 @@ def test_bleu_passes_on_a_close_output_with_sacrebleus_score(project: Project) -
     assert checked["message"] == f"BLEU {bleu(output, [REFERENCE]):.2f} >= threshold 0.5 against '{REFERENCE}'"
 
 
+@METRICS
 def test_bleu_fails_below_the_threshold_against_several_references(project: Project) -> None:
     references = ["The parcel is on its way", "Your order is on its way"]
     output = "Your order was cancelled"
@@ -117,6 +123,7 @@ def test_bleu_fails_below_the_threshold_against_several_references(project: Proj
     )
 
 
+@METRICS
 def test_bleu_ignore_case_lowercases_both_sides(project: Project) -> None:
     checked, result = verdict(project, "bleu: the parcel is on its way\nignore_case: true", "THE PARCEL IS ON ITS WAY")
     result.assert_outcomes(passed=1)
@@ -126,6 +133,7 @@ def test_bleu_ignore_case_lowercases_both_sides(project: Project) -> None:
 # is_sql
 
 
+@METRICS
 @pytest.mark.parametrize(
     ("check", "output", "line"),
     [
@@ -165,6 +173,7 @@ def test_is_sql(project: Project, check: str, output: str, line: str | None) -> 
         result.stdout.fnmatch_lines([literal_brackets(line)])
 
 
+@METRICS
 def test_is_sql_passes_with_a_message_naming_statements_and_tables(project: Project) -> None:
     checked, _ = verdict(project, "is_sql", "SELECT * FROM orders JOIN sales.users ON 1 = 1")
     assert checked["message"] == "valid SQL: 1 statement (select) on orders, sales.users"
@@ -175,14 +184,19 @@ def test_is_sql_passes_with_a_message_naming_statements_and_tables(project: Proj
 
 @functools.cache
 def detector(codes: frozenset[str]) -> Any:
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
     return LanguageDetectorBuilder.from_iso_codes_639_1(*(getattr(IsoCode639_1, c.upper()) for c in codes)).build()
 
 
 def lingua_confidence(text: str, wanted: str, among: tuple[str, ...]) -> float:
+    from lingua import IsoCode639_1, Language
+
     language = Language.from_iso_code_639_1(getattr(IsoCode639_1, wanted.upper()))
     return float(detector(frozenset({*among, wanted})).compute_language_confidence(text, language))
 
 
+@METRICS
 def test_language_passes_with_linguas_confidence(project: Project) -> None:
     text = "Das Paket ist unterwegs und kommt morgen an."
     checked, result = verdict(project, "language: de", text)
@@ -191,6 +205,7 @@ def test_language_passes_with_linguas_confidence(project: Project) -> None:
     assert checked["message"].startswith("language de (confidence 0.")
 
 
+@METRICS
 def test_language_fails_naming_the_detected_language(project: Project) -> None:
     text = "The parcel is on its way and arrives tomorrow."
     checked, result = verdict(project, "language: de", text)
@@ -203,6 +218,7 @@ def test_language_fails_naming_the_detected_language(project: Project) -> None:
     )
 
 
+@METRICS
 def test_language_accepts_a_list_and_a_set_of_candidates(project: Project) -> None:
     text = "Le colis est en route."
     checked, result = verdict(project, "language: [de, FR]\namong: [en, it]", text)
@@ -213,6 +229,7 @@ def test_language_accepts_a_list_and_a_set_of_candidates(project: Project) -> No
 # bad options: file:line at collection
 
 
+@METRICS
 @pytest.mark.parametrize(
     ("check", "error"),
     [
@@ -245,6 +262,7 @@ def test_bad_options_fail_at_collection_with_file_and_line(project: Project, che
     result.stdout.fnmatch_lines(["*spec error*", literal_brackets(error)])
 
 
+@METRICS
 def test_an_unknown_dialect_lists_some_known_ones(project: Project) -> None:
     project.module("out", "def produce():\n    return 'x'\n")
     project.spec(
@@ -257,6 +275,7 @@ def test_an_unknown_dialect_lists_some_known_ones(project: Project) -> None:
 # odd output: a message, never a traceback
 
 
+@METRICS
 @pytest.mark.parametrize(
     ("output", "message"),
     [

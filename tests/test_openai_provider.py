@@ -19,6 +19,7 @@ from aitest.models.providers.openai import OpenAIProvider
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
 KEY = "sk-test-4f9c1d2e8b7a"
 FIXTURES = (llama_server, fake_http_server)  # pytest finds them here; tests take them by name
+pytestmark = pytest.mark.needs("httpx")  # the openai provider's HTTP client (the openai extra)
 
 
 def make(base_url: str, **options: Any) -> OpenAIProvider:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from aitest.checks.base import CheckSetup
 from aitest.checks.pii import DETECTORS, NoPii, find, mask
 from aitest.errors import Location
-from conftest import Project, literal_brackets
+from conftest import NON_EMPTY, Project, literal_brackets
 
 # Hypothesis keeps its example database and caches in ./.hypothesis, which this repo does not ignore.
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "aitest-hypothesis"))
@@ -563,5 +563,5 @@ def test_empty_detector_list_says_the_list_is_empty(project: Project) -> None:
     result = project.run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*bad.yaml: spec error*", literal_brackets("specs/bad.yaml:7:17: 'no_pii': [] should be non-empty")]
+        ["*bad.yaml: spec error*", literal_brackets(f"specs/bad.yaml:7:17: 'no_pii': [] {NON_EMPTY}")]
     )

@@ -38,7 +38,7 @@ properties:
 """
 
 
-def setup(project: Project, spec: str = SPEC) -> None:
+def prepare(project: Project, spec: str = SPEC) -> None:
     project.pytester.makepyprojecttoml(
         '[tool.aitest]\nspecs = ["specs"]\n\n[tool.aitest.models.echo]\nprovider = "echo"\nmodel = "e1"\n'
     )
@@ -69,7 +69,7 @@ def without_hypothesis(project: Project) -> None:
 
 
 def test_a_recorded_property_keeps_its_inputs_readable_in_the_feature_recording(project: Project) -> None:
-    setup(project)
+    prepare(project)
     drawn = report(project, "--aitest-record=once")
     broken, held = prop(drawn, "unchanged_by_case"), prop(drawn, "still_echoes")
     assert (broken["outcome"], held["outcome"]) == ("failed", "passed")
@@ -89,7 +89,7 @@ def test_a_recorded_property_keeps_its_inputs_readable_in_the_feature_recording(
 
 
 def test_a_replay_needs_no_hypothesis_and_gives_the_same_result(project: Project) -> None:
-    setup(project)
+    prepare(project)
     drawn = report(project, "--aitest-record=once")
     without_hypothesis(project)
     replayed = report(project, name="replayed.json", subprocess=True)
@@ -111,7 +111,7 @@ def test_a_replay_needs_no_hypothesis_and_gives_the_same_result(project: Project
 
 
 def test_a_changed_invariant_judges_the_recorded_inputs_again(project: Project) -> None:
-    setup(project)
+    prepare(project)
     report(project, "--aitest-record=once")
     spec = project.root / "specs/echo.yaml"
     spec.write_text(spec.read_text().replace("    expect: same\n", "    expect:\n      - contains: 'echo:'\n"))
@@ -122,7 +122,7 @@ def test_a_changed_invariant_judges_the_recorded_inputs_again(project: Project) 
 
 def test_a_recording_without_the_inputs_says_how_to_record_them(project: Project) -> None:
     """A recording from an aitest that did not keep a property's inputs (or made by hand): a miss, with the flag."""
-    setup(project)
+    prepare(project)
     report(project, "--aitest-record=once")
     path = project.root / RECORDING
     text = path.read_text()
@@ -144,7 +144,7 @@ def test_a_recording_without_the_inputs_says_how_to_record_them(project: Project
 
 
 def test_another_budget_or_changed_variations_are_misses_that_say_why(project: Project) -> None:
-    setup(project)
+    prepare(project)
     report(project, "--aitest-record=once")
     cut = project.run("-p", "no:cacheprovider", "--aitest-max-examples=3", "-k", "still_echoes")
     cut.assert_outcomes(failed=1)
@@ -165,7 +165,7 @@ def test_another_budget_or_changed_variations_are_misses_that_say_why(project: P
 
 
 def test_properties_recorded_by_two_workers_land_in_one_file(project: Project) -> None:
-    setup(project)
+    prepare(project)
     project.run("-p", "no:cacheprovider", "-n", "2", "--aitest-record=once").assert_outcomes(passed=3, failed=1)
     data = yaml.safe_load((project.root / RECORDING).read_text())
     assert sorted(r["property"] for r in data["properties"]) == ["still_echoes", "unchanged_by_case"]
@@ -173,10 +173,29 @@ def test_properties_recorded_by_two_workers_land_in_one_file(project: Project) -
 
 
 def test_rewrite_keeps_only_the_inputs_it_used(project: Project) -> None:
-    setup(project)
+    prepare(project)
     report(project, "--aitest-record=once")
     spec = project.root / "specs/echo.yaml"
     spec.write_text(spec.read_text().replace("id: still_echoes", "id: echoes_still"))
     project.run("-p", "no:cacheprovider", "--aitest-record=rewrite").assert_outcomes(passed=3, failed=1)
     data = yaml.safe_load((project.root / RECORDING).read_text())
     assert sorted(r["property"] for r in data["properties"]) == ["echoes_still", "unchanged_by_case"]
+
+
+def test_inputs_edited_to_name_another_case_are_an_error_not_a_replay(project: Project) -> None:
+    prepare(project)
+    report(project, "--aitest-record=once")
+    path = project.root / RECORDING
+    text = path.read_text()
+    head, inputs = text.split("properties:\n", 1)
+    path.write_text(head + "properties:\n" + inputs.replace("- base: second", "- base: nowhere", 1))
+    result = project.run("-p", "no:cacheprovider", "-k", "still_echoes")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the recorded inputs of property 'still_echoes' (key *) hold example 1 of base case 'nowhere' "
+            "with vars q, which this property does not vary: they were edited by hand",
+            "*hint: record the feature again with --aitest-record=rewrite*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import NON_EMPTY, Project
 
 pytest.importorskip("sentence_transformers")
 
@@ -103,7 +103,7 @@ def test_corrupt_embedding_cache_is_ignored_and_rebuilt(sim: Project) -> None:
     ("check", "message"),
     [
         ("similar: x\n        threshold: 1.5", "specs/s.yaml:8:20: 'threshold' must be at most 1, not 1.5"),
-        ("similar: []", "specs/s.yaml:7:18: 'similar': * should be non-empty"),
+        ("similar: []", f"specs/s.yaml:7:18: 'similar': * {NON_EMPTY}"),
     ],
 )
 def test_bad_similar_options(sim: Project, check: str, message: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project
+from conftest import NON_EMPTY, Project
 
 AITEST = str(Path(sys.executable).parent / "aitest")
 
@@ -146,7 +146,7 @@ def test_an_xfail_case_without_a_recording_fails_as_a_miss_not_as_expected(proje
         (
             "''",
             [
-                "specs/f.yaml:4:37: 'xfail': '' should be non-empty",
+                f"specs/f.yaml:4:37: 'xfail': '' {NON_EMPTY}",
                 "  hint: give the reason the case is expected to fail, e.g. xfail: the model still misroutes refunds",
             ],
         ),

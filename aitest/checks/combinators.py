@@ -15,7 +15,7 @@ from aitest.checks.base import Check, CheckContext, CheckResult, CheckSetup
 from aitest.checks.path import JsonPath, PathMissing
 from aitest.checks.registry import register
 from aitest.errors import Location, SpecError
-from aitest.util.text import cut, plural
+from aitest.util.text import cut, plural, shown
 
 MAX_NESTING = 8  # combinators inside combinators: deeper is a spec nobody can read
 
@@ -31,7 +31,7 @@ class Inner:
 
     @property
     def label(self) -> str:
-        return f"{self.name} [path {self.path.text}]" if self.path is not None else self.name
+        return f"{self.name} [path {shown(self.path.text, quoted=False)}]" if self.path is not None else self.name
 
     def judge(self, ctx: CheckContext) -> CheckResult:
         """Run the inner check on the combinator's value, its own `path` selected first."""
@@ -40,11 +40,13 @@ class Inner:
         try:
             data = ctx.json()
         except ValueError as exc:
-            return CheckResult(False, f"path '{self.path.text}' needs JSON output, but the output is not JSON ({exc})")
+            return CheckResult(
+                False, f"path {shown(self.path.text)} needs JSON output, but the output is not JSON ({exc})"
+            )
         try:
             selected = self.path.select(data)
         except PathMissing as exc:
-            return CheckResult(False, f"path '{self.path.text}' not found: {exc}")
+            return CheckResult(False, f"path {shown(self.path.text)} not found: {exc}")
         return self.check.run(replace(ctx, value=selected, is_json=True))
 
 

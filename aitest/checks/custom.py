@@ -9,6 +9,7 @@ from aitest.checks.function import RETURNS, SIGNATURE_HINT, CheckFunction
 from aitest.checks.registry import register
 from aitest.errors import SpecError
 from aitest.util.own_code import import_own_callable
+from aitest.util.text import shown
 
 FUNCTION_PATTERN = "^[A-Za-z_][\\w.]*:[A-Za-z_]\\w*$"
 
@@ -34,10 +35,13 @@ class Python(Check):
         try:
             self.function = CheckFunction.of(function, value)
         except ValueError as exc:
-            raise SpecError(f"python check {value}: {exc}", location=setup.location, hint=SIGNATURE_HINT) from None
+            raise SpecError(
+                f"python check {shown(value, 120, quoted=False)}: {exc}", location=setup.location, hint=SIGNATURE_HINT
+            ) from None
         if "arg" in options and "arg" not in self.function.takes:
             raise SpecError(
-                f"python check {value}: the spec gives it 'arg', but the function has no parameter named arg",
+                f"python check {shown(value, 120, quoted=False)}: the spec gives it 'arg', "
+                "but the function has no parameter named arg",
                 location=setup.location,
                 hint="add a parameter arg to the function, or remove arg from the check",
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -12,7 +13,7 @@ from aitest.checks.base import Check, CheckContext, CheckResult, CheckSetup, not
 from aitest.checks.registry import register
 from aitest.errors import Location, SpecError
 from aitest.util.files import Unreadable, read_text
-from aitest.util.text import cut
+from aitest.util.text import cut, shown
 
 MAX_SCHEMA_BYTES = 10_000_000
 
@@ -28,26 +29,76 @@ def _shown(path: Path) -> str:
 
 
 def load_schema_file(path: Path, location: Location) -> Any:
-    """Read a JSON (or YAML) schema file; errors point into that file."""
+    """Read a JSON (or YAML) schema file; errors point into that file, and name the spec line (``location``)
+    that reads it. Nesting is bounded as in a spec: a file nested too deep is an error at its line, never a
+    RecursionError."""
     try:
         text = read_text(path, limit=MAX_SCHEMA_BYTES)
     except Unreadable as why:
         reason = "not found" if str(why) == "is not found" else str(why)
         raise SpecError(
-            f"schema file '{cut(_shown(path), 120)}' {reason}",
+            f"schema file {shown(_shown(path), 120)} {reason}",
             location=location,
             hint="schema paths are relative to the spec file",
         ) from None
-    if path.suffix in (".yaml", ".yml"):
-        from aitest.spec.yaml_loader import load_yaml
+    from aitest.spec.yaml_loader import load_yaml
 
-        return load_yaml(text, _shown(path))[0]
+    where = _shown(path)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError(
-            f"invalid JSON in schema file: {exc.msg}", location=Location(_shown(path), exc.lineno, exc.colno)
-        ) from None
+        if not text.strip():
+            raise SpecError("the schema file is empty", location=Location(where, 1, 1))
+        if path.suffix in (".yaml", ".yml"):
+            return load_yaml(text, where, what="schema file")[0]
+        check_json_depth(text, where)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(
+                f"invalid JSON in schema file: {exc.msg}", location=Location(where, exc.lineno, exc.colno)
+            ) from None
+        except (ValueError, RecursionError) as exc:  # a number of too many digits; deep nesting is refused above
+            raise SpecError(
+                f"invalid JSON in schema file: {cut(str(exc), 120)}", location=Location(where, 1, 1)
+            ) from None
+    except SpecError as error:
+        raise SpecError(error.message, location=error.location, hint=_read_by(location, error.hint)) from None
+
+
+def _read_by(location: Location, hint: str) -> str:
+    """A hint for an error inside a schema file: the spec line that reads it comes first."""
+    return f"the schema file of {location}" + (f"; {hint}" if hint else "")
+
+
+# a JSON string (its closing quote optional: json.loads reports an unclosed one), or a bracket
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
+
+
+def check_json_depth(text: str, file: str) -> None:
+    """SpecError at the first bracket of a JSON text nested deeper than a spec may be (strings skipped):
+    measured on the text, so that no parse recurses past the limit first."""
+    from aitest.spec.yaml_loader import MAX_DEPTH
+
+    index = _too_deep(text, MAX_DEPTH)
+    if index is not None:
+        line_start = text.rfind("\n", 0, index) + 1
+        where = Location(file, text.count("\n", 0, index) + 1, index - line_start + 1)
+        raise SpecError(f"values are nested more than {MAX_DEPTH} levels deep", location=where)
+
+
+def _too_deep(text: str, most: int) -> int | None:
+    """The index of the first bracket nested deeper than ``most`` levels, or None."""
+    if text.count("[") + text.count("{") <= most:
+        return None
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        char = text[match.start()]
+        if char in "[{":
+            depth += 1
+            if depth > most:
+                return match.start()
+        elif char in "]}":
+            depth -= 1
+    return None
 
 
 def _mtime(path: Path) -> int:
@@ -101,10 +152,12 @@ def compile_schema(schema: Any, *, base_uri: str, location: Location, origin: st
     except SchemaError as exc:
         pointer = "/" + "/".join(str(p) for p in exc.absolute_path)
         raise SpecError(
-            f"invalid JSON Schema ({origin}) at {pointer}: {exc.message}",
+            f"invalid JSON Schema ({origin}) at {shown(pointer, quoted=False)}: {cut(exc.message, 200)}",
             location=location,
             hint="see https://json-schema.org/draft/2020-12 for the keywords",
         ) from None
+    except RecursionError:  # bounded files and specs stay well inside; a schema built in Python may not
+        raise SpecError(f"the JSON Schema ({origin}) is nested too deeply to check", location=location) from None
     _check_refs(schema, base_uri, location, set())
 
     def retrieve(uri: str) -> Resource[Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from aitest.checks.base import CheckResult, CheckSetup, ValueCheck, as_text, show
 from aitest.checks.registry import register
 from aitest.errors import SpecError
-from aitest.util.text import did_you_mean, plural
+from aitest.util.text import did_you_mean, plural, shown
 
 INSTALL = "pip install 'aitest[metrics]'"
 _THRESHOLD = {"type": "number", "minimum": 0, "maximum": 1}
@@ -246,7 +246,7 @@ class IsSql(ValueCheck):
             kind = kind.split("::")[0].lower()
             if not re.fullmatch(r"[\w.]+", table) or (kind and kind not in STATEMENTS):
                 raise SpecError(
-                    f"is_sql: allowedTables entry {entry!r} is not `kind::schema::table` with plain names",
+                    f"is_sql: allowedTables entry {shown(entry)} is not `kind::schema::table` with plain names",
                     location=setup.location,
                     hint="plain names, not patterns: e.g. select::null::orders, or allowed_tables: [orders]",
                 )
@@ -260,7 +260,7 @@ class IsSql(ValueCheck):
             mapped = _DATABASE_TYPES.get(database_type.lower())
             if mapped is None:
                 raise SpecError(
-                    f"is_sql: unknown databaseType {database_type!r}"
+                    f"is_sql: unknown databaseType {shown(database_type)}"
                     f"{did_you_mean(database_type, list(_DATABASE_TYPES))}",
                     location=setup.location,
                     hint=f"one of {', '.join(sorted(_DATABASE_TYPES))}; or the dialect option, any sqlglot dialect",
@@ -271,7 +271,7 @@ class IsSql(ValueCheck):
         known = sorted(d for d in importlib.import_module("sqlglot.dialects.dialect").Dialect.classes if d)
         if dialect.lower() not in known:
             raise SpecError(
-                f"is_sql: unknown SQL dialect {dialect!r}{did_you_mean(dialect, known)}",
+                f"is_sql: unknown SQL dialect {shown(dialect)}{did_you_mean(dialect, known)}",
                 location=setup.location,
                 hint=f"a sqlglot dialect, e.g. {', '.join(_COMMON_DIALECTS)} ({len(known)} in all); "
                 "leave it out for generic SQL",
@@ -412,7 +412,7 @@ class Language(ValueCheck):
         known = _lingua_codes(self.lingua)
         if code.lower() not in known:
             raise SpecError(
-                f"language: unknown ISO 639-1 code {code!r}{did_you_mean(code, known)}",
+                f"language: unknown ISO 639-1 code {shown(code)}{did_you_mean(code, known)}",
                 location=setup.location,
                 hint=f"a two-letter code lingua knows, e.g. {', '.join(DEFAULT_AMONG[:8])} ({len(known)} in all)",
             )

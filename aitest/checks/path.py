@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aitest.util.text import shown
+
 _KEY = r"[^.\[\]]+"
 _INDEX = r"\[-?\d+\]"
 _WHOLE = re.compile(rf"(?:{_KEY}|{_INDEX})(?:\.{_KEY}|{_INDEX})*")
@@ -28,7 +30,7 @@ class JsonPath:
     def select(self, value: Any) -> Any:
         """The value at this path; raises PathMissing naming the part that is missing."""
         for i, part in enumerate(self.parts):
-            done = _render(self.parts[:i]) or "the output"
+            done = shown(_render(self.parts[:i]), 80, quoted=False) or "the output"
             if isinstance(part, int):
                 if not isinstance(value, list):
                     raise PathMissing(f"{done} is not a list, so [{part}] is missing")
@@ -37,10 +39,10 @@ class JsonPath:
                 value = value[part]
             else:
                 if not isinstance(value, dict):
-                    raise PathMissing(f"{done} is not an object, so '{part}' is missing")
+                    raise PathMissing(f"{done} is not an object, so {shown(part)} is missing")
                 if part not in value:
-                    keys = ", ".join(map(str, list(value)[:8])) or "none"
-                    raise PathMissing(f"{done} has no key '{part}' (keys: {keys})")
+                    keys = ", ".join(shown(str(k), 40, quoted=False) for k in list(value)[:8]) or "none"
+                    raise PathMissing(f"{done} has no key {shown(part)} (keys: {keys})")
                 value = value[part]
         return value
 
@@ -48,7 +50,7 @@ class JsonPath:
 def parse_path(text: str) -> JsonPath:
     """Parse ``a.b[0].c``; raises PathSyntaxError on anything else."""
     if not isinstance(text, str) or not _WHOLE.fullmatch(text):
-        raise PathSyntaxError(f"malformed path '{text}': use dotted keys and [n], e.g. items[0].sku")
+        raise PathSyntaxError(f"malformed path {shown(text)}: use dotted keys and [n], e.g. items[0].sku")
     parts: list[str | int] = []
     for index, key in _TOKEN.findall(text):
         parts.append(int(index) if index else key)

@@ -10,7 +10,7 @@ from typing import Any
 from aitest.checks.base import CheckResult, CheckSetup, ValueCheck, as_text
 from aitest.checks.registry import register
 from aitest.errors import SpecError
-from aitest.util.text import did_you_mean
+from aitest.util.text import did_you_mean, shown
 
 
 def _luhn(digits: str) -> bool:
@@ -135,7 +135,7 @@ class NoPii(ValueCheck):
         for name in self.detectors:
             if name not in DETECTORS:
                 raise SpecError(
-                    f"no_pii: unknown detector '{name}'{did_you_mean(name, list(DETECTORS))}",
+                    f"no_pii: unknown detector {shown(name)}{did_you_mean(name, list(DETECTORS))}",
                     location=setup.location,
                     hint=f"detectors: {', '.join(DETECTORS)} (or no_pii: all)",
                 )

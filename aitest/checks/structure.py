@@ -16,6 +16,7 @@ from aitest.checks.base import Check, CheckContext, CheckResult, CheckSetup, as_
 from aitest.checks.json_schema import inline_validator, validate
 from aitest.checks.registry import register
 from aitest.errors import SpecError
+from aitest.util.text import shown
 
 MAX_SCAN = 10_000_000  # characters a search for embedded JSON or XML may read, over all its attempts
 MAX_ATTEMPTS = 500  # places in the output a search tries to parse from
@@ -216,7 +217,7 @@ class _XmlCheck(Check):
         for path in self.required:
             if not _ELEMENT_PATH.fullmatch(path):
                 raise SpecError(
-                    f"{self.name}: bad element path {path!r}",
+                    f"{self.name}: bad element path {shown(path)}",
                     location=setup.location,
                     hint="write element names joined by dots, from the root: response.answer.text",
                 )

@@ -8,7 +8,7 @@ from typing import Any
 from aitest.checks.base import CheckResult, CheckSetup, TextCheck, ValueCheck, as_text, show, verdict, within
 from aitest.checks.registry import register
 from aitest.errors import SpecError
-from aitest.util.text import unified_diff
+from aitest.util.text import shown, unified_diff
 
 _STRINGS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 MAX_EDIT_TEXT = 20_000  # characters of each side that levenshtein compares; longer texts fail with a message
@@ -117,9 +117,15 @@ class _Pattern(TextCheck):
             self.pattern = re.compile(value, re.IGNORECASE if self.ignore_case else 0)
         except re.error as exc:
             raise SpecError(
-                f"{self.name}: the pattern {value!r} does not compile: {exc}",
+                f"{self.name}: the pattern {shown(value, 80)} does not compile: {exc}",
                 location=setup.location,
                 hint="quote the pattern in single quotes in YAML and escape special characters with \\",
+            ) from None
+        except (RecursionError, OverflowError, MemoryError):  # `((((...` thousands deep: Python's parser gives up
+            raise SpecError(
+                f"{self.name}: the pattern {shown(value, 80)} is nested too deeply to compile",
+                location=setup.location,
+                hint="write a simpler pattern, or split it over several checks",
             ) from None
 
 
@@ -133,7 +139,7 @@ class Regex(_Pattern):
         match = self.pattern.search(as_text(output))
         if match:
             return CheckResult(True, f"matched {show(match.group(0))}")
-        return CheckResult(False, f"no match for /{self.value}/ in the output")
+        return CheckResult(False, f"no match for /{shown(self.value, 80, quoted=False)}/ in the output")
 
 
 @register
@@ -146,9 +152,11 @@ class NotRegex(_Pattern):
     def judge(self, output: Any) -> CheckResult:
         match = self.pattern.search(as_text(output))
         if not match:
-            return CheckResult(True, f"no match for /{self.value}/")
+            return CheckResult(True, f"no match for /{shown(self.value, 80, quoted=False)}/")
         return CheckResult(
-            False, f"/{self.value}/ matched {show(match.group(0))} at character {match.start() + 1}, but must not"
+            False,
+            f"/{shown(self.value, 80, quoted=False)}/ matched {show(match.group(0))} "
+            f"at character {match.start() + 1}, but must not",
         )
 
 

@@ -25,7 +25,7 @@ from aitest.checks.tool_match import (
 from aitest.errors import SpecError
 from aitest.trajectory import Trajectory
 from aitest.util.schema_quick import plain_schema, quick_valid
-from aitest.util.text import cut, did_you_mean, plural
+from aitest.util.text import cut, did_you_mean, plural, shown
 
 _ARGS: dict[str, dict[str, Any]] = {
     "args": {
@@ -50,7 +50,7 @@ def declared_only(check: str, names: list[str], setup: CheckSetup) -> None:
     for name in names:
         if name not in setup.tools:
             raise SpecError(
-                f"check '{check}' names tool '{cut(name, 80)}', which the spec does not declare"
+                f"check '{check}' names tool {shown(name)}, which the spec does not declare"
                 f"{did_you_mean(name, declared)}",
                 location=setup.location,
                 hint=cut("declared tools: " + (", ".join(declared) or "none"), 300),
@@ -318,7 +318,7 @@ class ValidToolCalls(_ToolCheck):
 
     def validator(self, name: str) -> Any:
         if name not in self.validators:
-            origin = f"parameters of tool '{name}'"
+            origin = f"parameters of tool {shown(name)}"
             self.validators[name] = compile_args_schema(parameters_of(self.declared[name]), self.setup, origin=origin)
         return self.validators[name]
 

@@ -99,17 +99,19 @@ def _side(name: str, config: Config, args: argparse.Namespace) -> Callable[[], S
     if path.exists():
         side = side_from_path(name, path)
         return lambda: side
+    from aitest.util.text import did_you_mean, shown
+
     if name.endswith(".json") or os.sep in name:
-        raise CompareError(f"{name}: no such report file or folder")
+        raise CompareError(f"{shown(name, 120, quoted=False)}: no such report file or folder")
     from aitest.models.profiles import BUILTIN_PROFILES
-    from aitest.util.text import did_you_mean
 
     # names only: the profile itself is checked by the pytest run, where a plugin may register its provider
     known = sorted({*BUILTIN_PROFILES, *config.models})
     if name not in known:
         raise CompareError(
-            f"unknown model profile or report '{name}'{did_you_mean(name, known)}",
-            hint=f"profiles: {', '.join(known)}; or a report file written by pytest --aitest-report",
+            f"unknown model profile or report {shown(name)}{did_you_mean(name, known)}",
+            hint=f"profiles: {', '.join(shown(k, quoted=False) for k in known)}; "
+            "or a report file written by pytest --aitest-report",
         )
     # the spec folders by default: a bare pytest would look in testpaths, which may not hold them
     paths = [str(Path(p).resolve()) for p in args.paths] or [str(p) for p in config.specs if p.exists()]

@@ -24,6 +24,7 @@ from aitest.compare.stats import (
     wilson,
 )
 from aitest.reports.run_report import checks_passed
+from aitest.util.text import shown
 
 VERDICTS = ("regressed", "improved", "passed", "failed", "missing")
 FAILED = ("failed", "error", "xfailed")  # a pass: checks_passed (strict xfail too); other outcomes: no evidence
@@ -241,7 +242,8 @@ def _broken_critical(base: dict[str, Any], other: dict[str, Any]) -> list[str]:
             position < len(r["checks"]) and not r["checks"][position]["passed"] for r in other_runs
         )
         if held and fails:
-            label = f"{check['name']} [path {check['path']}]" if check.get("path") else check["name"]
+            path = check.get("path")
+            label = f"{check['name']} [path {shown(path, quoted=False)}]" if path else check["name"]
             broken.append(label)
     return broken
 

@@ -22,7 +22,7 @@ from aitest.importing.redact import ORDER, Redactor, UnknownDetector, detectors
 from aitest.importing.select import Selection, select
 from aitest.importing.target import Plan, Refused
 from aitest.importing.write import Written
-from aitest.util.text import plural
+from aitest.util.text import bounded, plural, shown
 
 SHOWN_SKIPPED = 10  # lines named one by one; the rest are counted
 
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"aitest import: {message}", file=sys.stderr)
+    print(bounded(f"aitest import: {message}"), file=sys.stderr)
     return 2
 
 
@@ -62,9 +62,9 @@ def _run(args: argparse.Namespace) -> int:
     from aitest.util.files import write_atomic
 
     if not re.fullmatch(r"[a-z0-9_]+", args.feature):
-        return _fail(f"--feature '{args.feature[:60]}': a feature name is lowercase letters, digits and _")
+        return _fail(f"--feature {shown(args.feature)}: a feature name is lowercase letters, digits and _")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", args.profile):
-        return _fail(f"--profile '{args.profile[:60]}': a profile name is letters, digits, - and _")
+        return _fail(f"--profile {shown(args.profile)}: a profile name is letters, digits, - and _")
     if args.sample is not None and args.sample < 1:
         return _fail("--sample must be 1 or more")
     names = detectors(args.redact) if args.redact else ()
@@ -75,14 +75,14 @@ def _run(args: argparse.Namespace) -> int:
     if existing is not None and existing.provider != "recorded":
         at = existing.location if args.profile in config.models else None
         where = f" ({_relative(Path(at.file), rootdir)}:{at.line})" if at is not None else " (built in)"
-        return _fail(f"model profile '{args.profile}' exists with provider {existing.provider}{where}: import the "
+        return _fail(f"model profile {shown(args.profile)} exists with provider {existing.provider}{where}: import the "
                      "log into a profile of its own (--profile prod-llm)")  # fmt: skip
 
     files = []
     for name in args.files:
         path = Path(name)
         if not path.is_file():
-            return _fail(f"{name}: no such file")
+            return _fail(f"{shown(name, 120, quoted=False)}: no such file")
         files.append((path, name, kind_of(path, name, args.format)))
     sources = ", ".join(_relative(p, rootdir) for p, _, _ in files)
 

@@ -10,6 +10,7 @@ from typing import Any
 from aitest.models.messages import canonical_arguments, normalize
 from aitest.models.params import PARAMS
 from aitest.models.response import ToolCall
+from aitest.util.text import bounded, shown
 
 MAX_DEPTH = 64  # nesting of arguments, schemas and params: deeper is refused as a recording would be
 
@@ -68,11 +69,13 @@ def checked(call: LoggedCall) -> LoggedCall:
         raise NotOfFormat(f"holds values nested more than {MAX_DEPTH} levels deep")
     for name, value in call.params.items():
         if not _fits(value, PARAMS[name]):
-            raise NotOfFormat(f"its {name} ({json.dumps(value)[:40]}) is not a valid value for it")
+            raise NotOfFormat(f"its {name} ({shown(json.dumps(value), 40, quoted=False)}) is not a valid value for it")
     for tool in call.tools:
         function = tool["function"]
         if not isinstance(function.get("parameters", {}), dict) or not isinstance(function.get("description", ""), str):
-            raise NotOfFormat(f"its tool '{function['name'][:40]}' has parameters or a description of the wrong type")
+            raise NotOfFormat(
+                f"its tool {shown(str(function['name']), 40)} has parameters or a description of the wrong type"
+            )
     choice = call.tool_choice
     named = isinstance(choice, dict) and isinstance((choice.get("function") or {}).get("name"), str)
     if choice is not None and not named and choice not in ("auto", "required", "none"):
@@ -129,7 +132,7 @@ def message_of(raw: Any, what: str) -> dict[str, Any]:
     if role == "developer":
         role = "system"  # the newer OpenAI name of the system turn
     if role not in ("system", "user", "assistant", "tool"):
-        raise NotOfFormat(f"{what} has the role '{role}', not system, user, assistant or tool")
+        raise NotOfFormat(f"{what} has the role {shown(role)}, not system, user, assistant or tool")
     out: dict[str, Any] = {"role": role, "content": content_of(raw.get("content"), what)}
     calls = raw.get("tool_calls")
     if role == "assistant" and calls:
@@ -159,7 +162,7 @@ def content_of(content: Any, what: str) -> str:
                 texts.append(str(part.get("text", "")))
             else:
                 kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-                raise NoAnswer(f"{what} holds a '{kind}' part: only text is imported")
+                raise NoAnswer(f"{what} holds a {shown(kind)} part: only text is imported")
         return "".join(texts)
     raise NotOfFormat(f"{what}'s content is {type(content).__name__}, not text")
 
@@ -177,10 +180,15 @@ def tool_calls_of(raw: Any, what: str) -> tuple[ToolCall, ...]:
         try:
             parsed = json.loads(canonical_arguments(arguments)) if arguments not in ("", None) else {}
         except ValueError:
-            why = f"{what}'s tool call {i + 1} ({function['name']}) has arguments that are not JSON"
+            why = (
+                f"{what}'s tool call {i + 1} ({shown(function['name'], quoted=False)}) has arguments that are not JSON"
+            )
             raise NotOfFormat(why) from None
         if not isinstance(parsed, dict):
-            raise NotOfFormat(f"{what}'s tool call {i + 1} ({function['name']}) has arguments that are not an object")
+            raise NotOfFormat(
+                f"{what}'s tool call {i + 1} ({shown(function['name'], quoted=False)}) "
+                "has arguments that are not an object"
+            )
         calls.append(ToolCall(str(call.get("id") or f"call_{i}"), function["name"], parsed))
     return tuple(calls)
 
@@ -243,4 +251,4 @@ class Skipped:
     bad: bool = True
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.why}"
+        return bounded(f"{self.where}: {self.why}")

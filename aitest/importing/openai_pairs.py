@@ -20,6 +20,7 @@ from aitest.importing.logged import (
     tool_calls_of,
     tools_of,
 )
+from aitest.util.text import shown
 
 _LATENCY_KEYS = ("latency_ms", "duration_ms", "elapsed_ms")
 
@@ -56,7 +57,7 @@ def answered(base: LoggedCall, response: Any, latency: float | None) -> LoggedCa
     if response.get("error"):
         error = response["error"]
         said = error.get("message") if isinstance(error, dict) else error
-        raise NoAnswer(f"the logged call failed: {str(said)[:120]}")
+        raise NoAnswer(f"the logged call failed: {shown(str(said), 120, quoted=False)}")
     choices = response.get("choices")
     if not isinstance(choices, list):
         raise NotOfFormat("the response has no 'choices' list")

@@ -35,6 +35,7 @@ from aitest.importing.logged import (
     tool_calls_of,
 )
 from aitest.models.response import ToolCall
+from aitest.util.text import shown
 
 MAX_DOCUMENT_BYTES = 64_000_000  # one pretty-printed export; larger exports are read as JSON lines
 _PARAMS = {
@@ -218,7 +219,7 @@ def _part_text(part: Any) -> str:
     if isinstance(part, dict) and part.get("type") == "text":
         return str(part.get("content", ""))
     kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-    raise NoAnswer(f"the span holds a '{kind}' part: only text is imported")
+    raise NoAnswer(f"the span holds a {shown(kind)} part: only text is imported")
 
 
 def _from_parts(raw: Any, what: str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 from aitest.checks.pii import DETECTORS, find
 from aitest.importing.logged import LoggedCall
 from aitest.models.response import ToolCall
-from aitest.util.text import did_you_mean
+from aitest.util.text import did_you_mean, shown
 
 # the order they run in: the more specific first, so that a phone pattern never takes part of a card number
 ORDER = ("api_key", "email", "iban", "credit_card", "ssn", "ip_address", "phone")
@@ -30,7 +30,7 @@ def detectors(given: str) -> tuple[str, ...]:
     for name in names:
         if name not in DETECTORS:
             raise UnknownDetector(
-                f"--redact: unknown detector '{name}'{did_you_mean(name, list(DETECTORS))} "
+                f"--redact: unknown detector {shown(name)}{did_you_mean(name, list(DETECTORS))} "
                 f"(detectors: {', '.join(DETECTORS)}, or all)"
             )
     if not names:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aitest.errors import Location, ModelError
 from aitest.util.files import write_atomic
+from aitest.util.text import shown
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def resolve_bundled(name: str, location: Location | None = None) -> tuple[Path, 
     """The .gguf path of a bundled model and its sha256; assembles it on first use only."""
     if name not in BUNDLED:
         raise ModelError(
-            f"no bundled model named '{name}'",
+            f"no bundled model named {shown(name)}",
             location=location,
             hint=f"bundled models: {', '.join(sorted(BUNDLED))}; or give model_path a path to a .gguf file",
         )

@@ -8,7 +8,7 @@ from aitest.config import Config
 from aitest.errors import ConfigError, Location
 from aitest.models.profile import MAX_CONCURRENCY, Price, Profile
 from aitest.models.providers.registry import provider_types
-from aitest.util.text import did_you_mean
+from aitest.util.text import did_you_mean, shown
 
 __all__ = ["BUILTIN_PROFILES", "DEFAULT_PROFILE", "Profile", "all_profiles", "choose_profile"]
 
@@ -31,12 +31,12 @@ _WORDS = {"str": "text", "int": "a whole number", "number": "a number", "bool": 
 def _check(name: str, raw: Any, location: Location) -> Profile:
     """A validated profile: a known provider, its options known, of their kinds, the required ones set."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"model profile '{name}' must be a table", location=location)
+        raise ConfigError(f"model profile {shown(name)} must be a table", location=location)
     providers = provider_types()
     provider = raw.get("provider")
     if provider not in providers:
         raise ConfigError(
-            f"model profile '{name}': provider must be one of {', '.join(providers)}, not {provider!r}",
+            f"model profile {shown(name)}: provider must be one of {', '.join(providers)}, not {shown(provider)}",
             location=location,
         )
     kind = providers[provider]
@@ -45,7 +45,7 @@ def _check(name: str, raw: Any, location: Location) -> Profile:
     for key, value in options.items():
         if key not in kind.options:
             raise ConfigError(
-                f"model profile '{name}': unknown option '{key}'{did_you_mean(key, list(kind.options))}",
+                f"model profile {shown(name)}: unknown option {shown(key)}{did_you_mean(key, list(kind.options))}",
                 location=location,
                 hint=f"{provider} options: {', '.join(kind.options)}",
             )
@@ -54,10 +54,10 @@ def _check(name: str, raw: Any, location: Location) -> Profile:
             _concurrency(name, value, location)
             continue
         if not isinstance(value, _TYPES[wanted]) or (isinstance(value, bool) and wanted != "bool"):
-            raise ConfigError(f"model profile '{name}': '{key}' must be {_WORDS[wanted]}", location=location)
+            raise ConfigError(f"model profile {shown(name)}: '{key}' must be {_WORDS[wanted]}", location=location)
     for key in kind.required:
         if key not in options:
-            raise ConfigError(f"model profile '{name}': missing '{key}'", location=location)
+            raise ConfigError(f"model profile {shown(name)}: missing '{key}'", location=location)
     return Profile(name, provider, options, location, price)
 
 
@@ -65,10 +65,16 @@ def _concurrency(name: str, value: Any, location: Location) -> None:
     """`concurrency = N` (1 to MAX_CONCURRENCY model calls in flight at once) or "auto" (the server's slots)."""
     if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_CONCURRENCY):
         return
-    shown = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    written = (
+        shown(value, 40)
+        if isinstance(value, str)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else shown(value, 40)
+    )
     raise ConfigError(
-        f"model profile '{name}': 'concurrency' must be a whole number from 1 to {MAX_CONCURRENCY} or \"auto\", "
-        f"not {shown[:40]}",
+        f"model profile {shown(name)}: 'concurrency' must be a whole number from 1 to {MAX_CONCURRENCY} or \"auto\", "
+        f"not {written}",
         location=location,
         hint='model calls in flight at once: e.g. concurrency = 8 (the server\'s parallel slots), or "auto"',
     )
@@ -78,16 +84,16 @@ def _price(name: str, raw: Any, location: Location) -> Price:
     """`price = {input = USD, output = USD}` per million tokens; either may be left out (0)."""
     example = "price = {input = 0.15, output = 0.60}"
     if not isinstance(raw, dict):
-        raise ConfigError(f"model profile '{name}': 'price' must be a table", location=location,
+        raise ConfigError(f"model profile {shown(name)}: 'price' must be a table", location=location,
                           hint=f"USD per million tokens: {example}")  # fmt: skip
     for key, value in raw.items():
         if key not in ("input", "output"):
             known = did_you_mean(key, ["input", "output"])
-            raise ConfigError(f"model profile '{name}': unknown price key '{key}'{known}", location=location,
+            raise ConfigError(f"model profile {shown(name)}: unknown price key {shown(key)}{known}", location=location,
                               hint=f"USD per million tokens: {example}")  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
-            raise ConfigError(f"model profile '{name}': price '{key}' must be a number of 0 or more (USD per million "
-                              "tokens)", location=location, hint=example)  # fmt: skip
+            raise ConfigError(f"model profile {shown(name)}: price '{key}' must be a number of 0 or more "
+                              "(USD per million tokens)", location=location, hint=example)  # fmt: skip
     return Price(float(raw.get("input", 0)), float(raw.get("output", 0)))
 
 
@@ -100,6 +106,11 @@ def all_profiles(config: Config) -> dict[str, Profile]:
     return profiles
 
 
+def known_names(profiles: dict[str, Profile]) -> str:
+    """The profiles' names for a hint, in order, each cut when it is long."""
+    return ", ".join(shown(p, quoted=False) for p in sorted(profiles))
+
+
 def choose_profile(config: Config, *, override: str | None, spec_model: str | None, where: Location) -> Profile:
     """--aitest-model beats the spec's `model:`, which beats default_model, which defaults to gemma-270m."""
     name = override or spec_model or config.default_model or DEFAULT_PROFILE
@@ -108,8 +119,8 @@ def choose_profile(config: Config, *, override: str | None, spec_model: str | No
         source = "--aitest-model" if override else ("the spec's model" if spec_model else "default_model")
         pyproject = Location(str(config.rootdir / "pyproject.toml"), config.line_of("default_model"))
         raise ConfigError(
-            f"unknown model profile '{name}' (from {source}){did_you_mean(name, list(profiles))}",
+            f"unknown model profile {shown(name)} (from {source}){did_you_mean(name, list(profiles))}",
             location=(where if spec_model else pyproject) if not override else None,
-            hint=f"known profiles: {', '.join(sorted(profiles))}; define others under [tool.aitest.models.NAME]",
+            hint=f"known profiles: {known_names(profiles)}; define others under [tool.aitest.models.NAME]",
         )
     return profiles[name]

@@ -13,12 +13,12 @@ from aitest.embeddings import Embedder
 from aitest.errors import AitestError, ConfigError, Location
 from aitest.models.client import ModelClient
 from aitest.models.profile import Profile
-from aitest.models.profiles import all_profiles, choose_profile
+from aitest.models.profiles import all_profiles, choose_profile, known_names
 from aitest.recordings.mode import RecordMode
 from aitest.recordings.store import RecordingStore
 from aitest.spec.model import Spec
 from aitest.stats import CallStats
-from aitest.util.text import did_you_mean
+from aitest.util.text import did_you_mean, shown
 
 if TYPE_CHECKING:
     from aitest.models.prefetch import Prefetcher
@@ -73,9 +73,9 @@ class ModelRuntime:
         profiles = all_profiles(self.config)
         if name not in profiles:
             raise ConfigError(
-                f"unknown model profile '{name}' (from judge:){did_you_mean(name, list(profiles))}",
+                f"unknown model profile {shown(name)} (from judge:){did_you_mean(name, list(profiles))}",
                 location=where,
-                hint=f"known profiles: {', '.join(sorted(profiles))}; define others under [tool.aitest.models.NAME]",
+                hint=f"known profiles: {known_names(profiles)}; define others under [tool.aitest.models.NAME]",
             )
         return profiles[name]
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aitest.errors import AitestError, RecordingMiss, TargetError
+from aitest.errors import AitestError, RecordingError, RecordingMiss, TargetError
 from aitest.models.response import ToolCall
 from aitest.properties.examples import Example
 from aitest.properties.invariants import judge, needs_embeddings
@@ -25,7 +25,7 @@ from aitest.result import CaseResult, CheckVerdict, Outcome, RunResult, jsonable
 from aitest.run import Produced, produce
 from aitest.spec.model import Case, Property, Spec
 from aitest.trajectory import all_calls
-from aitest.util.text import first_line
+from aitest.util.text import first_line, shown
 
 if TYPE_CHECKING:
     from aitest.embeddings import Embedder
@@ -133,7 +133,10 @@ class PropertyRunner:
         only moves to smaller failures)."""
         self.generated, self.shrink_cut = inputs.generated, inputs.shrink_cut
         failures: dict[int, _Broken] = {}
+        varied = {var for var, _ in self.prop.vary}
         for index, tried in enumerate(inputs.examples):
+            if tried.base not in self.prop.bases or not set(tried.vars) <= varied:
+                raise _Stop(_foreign(inputs, index, self.prop))
             example = Example(self.spec.case(tried.base), dict(tried.vars), tuple(tried.variations))
             self.shrinking = tried.shrinking
             result = self.try_example(example)
@@ -275,6 +278,18 @@ def _hypothesis_version() -> str:
 
 
 _UNTRIED = RunResult(0, None, 0.0)
+
+
+def _foreign(inputs: PropertyInputs, index: int, prop: Property) -> RecordingError:
+    """Recorded inputs that this property could not have drawn (edited by hand): never run as if it had."""
+    tried = inputs.examples[index]
+    return RecordingError(
+        f"the recorded inputs of property '{prop.id}' (key {inputs.key}) hold example {index + 1} of base case "
+        f"{shown(tried.base)} with vars {shown(', '.join(tried.vars), quoted=False)}, which this property does "
+        "not vary: they were edited by hand",
+        location=prop.location,
+        hint="record the feature again with --aitest-record=rewrite, or restore its recording from version control",
+    )
 
 
 def _raised(prop: Property, error: TargetError) -> RunResult:

@@ -144,7 +144,7 @@ def load(
         text = read_text(path, limit=MAX_RECORDING_BYTES)
     except Unreadable as why:
         raise RecordingError(
-            f"unreadable recording: the file {why}", location=Location(shown), hint=_hint(shown)
+            f"unreadable recording: the file {why}", location=Location(shown, why.line, why.col), hint=_hint(shown)
         ) from None
     digest = digest_of(text.encode("utf-8"))
     cached = cache_dir / f"{digest}.json" if cache_dir is not None and feature is not None else None
@@ -225,11 +225,12 @@ def parse(text: str, shown: str, *, feature: str | None = None, repair: bool = F
         )  # fmt: skip
     raw_entries = data.get("entries")
     count = data.get("entry_count")
-    at_count = positions.of(("entry_count",)) if "entry_count" in data else Location(shown)
+    end = Location(shown, text.count("\n") + (not text.endswith("\n")), 1)  # where a missing last key would be
+    at_count = positions.of(("entry_count",)) if "entry_count" in data else end
     if not isinstance(raw_entries, list):
         raise RecordingError(
             f"corrupt recording: 'entries' must be a list, not {type_word(raw_entries)}",
-            location=positions.of(("entries",)) if "entries" in data else Location(shown), hint=_hint(shown),
+            location=positions.of(("entries",)) if "entries" in data else end, hint=_hint(shown),
         )  # fmt: skip
     if not isinstance(count, int) or isinstance(count, bool):
         what = "missing" if "entry_count" not in data else f"{cut(repr(count), 40)}, not a whole number"

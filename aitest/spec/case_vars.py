@@ -12,9 +12,14 @@ from aitest.errors import Location, SpecError
 from aitest.spec.model import Case, Target
 from aitest.spec.target import check_vars
 from aitest.spec.template import template_vars
-from aitest.util.text import plural
+from aitest.util.text import plural, shown
 
 SHOWN = 5  # case ids named in one message
+
+
+def bare(name: str) -> str:
+    """A var name as a message shows it without quotes (in {{ name }}), cut when it is long."""
+    return shown(name, quoted=False)
 
 
 def template_problems(template: str, first_line: int, cases: Sequence[Case], where: Location) -> list[SpecError]:
@@ -29,12 +34,17 @@ def template_problems(template: str, first_line: int, cases: Sequence[Case], whe
         if not lacking:
             continue
         if len(lacking) == 1:
-            message = f"the prompt uses {{{{ {name} }}}}, but case '{lacking[0].id}' has no var '{name}'"
+            message = (
+                f"the prompt uses {{{{ {bare(name)} }}}}, but case {shown(lacking[0].id)} has no var {shown(name)}"
+            )
             hint = _add_hint(name, lacking[0], where.file)
         else:
-            ids = ", ".join(f"'{c.id}'" for c in lacking[:SHOWN])
+            ids = ", ".join(shown(c.id) for c in lacking[:SHOWN])
             more = f" and {len(lacking) - SHOWN} more" if len(lacking) > SHOWN else ""
-            message = f"the prompt uses {{{{ {name} }}}}, but {len(lacking)} cases have no var '{name}': {ids}{more}"
+            message = (
+                f"the prompt uses {{{{ {bare(name)} }}}}, but {len(lacking)} cases have no var {shown(name)}: "
+                f"{ids}{more}"
+            )
             hint = f"{_add_hint(name, lacking[0], where.file)}, and to the others"
         errors.append(SpecError(message, location=Location(where.file, first_line + offset, 1), hint=hint))
     return errors
@@ -42,8 +52,8 @@ def template_problems(template: str, first_line: int, cases: Sequence[Case], whe
 
 def _add_hint(name: str, case: Case, spec_file: str) -> str:
     if case.location.file == spec_file:
-        return f"add {name} under the vars of case '{case.id}' (line {case.location.line})"
-    return f"add a value for {name} to the row of case '{case.id}' ({case.location})"
+        return f"add {bare(name)} under the vars of case {shown(case.id)} (line {case.location.line})"
+    return f"add a value for {bare(name)} to the row of case {shown(case.id)} ({case.location})"
 
 
 def data_var_problems(target: Target, cases: Sequence[Case]) -> list[SpecError]:

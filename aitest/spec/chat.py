@@ -18,7 +18,7 @@ from aitest.spec.template import template_vars
 from aitest.spec.yaml_loader import DocPath, Positions, load_yaml
 from aitest.util.files import Unreadable, read_text
 from aitest.util.schema_quick import plain_schema
-from aitest.util.text import cut, did_you_mean, type_word
+from aitest.util.text import cut, did_you_mean, shown, type_word
 
 ROLES = ("system", "user", "assistant", "tool")
 _TURN_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
@@ -99,7 +99,7 @@ def _openai_form(
         unknown = [k for k in item if k not in _TURN_KEYS]
         if unknown:
             raise SpecError(
-                f"unknown key '{cut(str(unknown[0]), 40)}' in a turn{did_you_mean(str(unknown[0]), list(_TURN_KEYS))}",
+                f"unknown key {shown(str(unknown[0]))} in a turn{did_you_mean(str(unknown[0]), list(_TURN_KEYS))}",
                 location=positions.of((*at, unknown[0]), key=True),
                 hint=f"a turn's keys: {', '.join(_TURN_KEYS)}",
             )
@@ -107,7 +107,8 @@ def _openai_form(
         return item, (*at, "content")
     if len(item) != 1:
         where = positions.of(at)
-        raise SpecError(f"a turn has one role, found {', '.join(map(str, item))}", location=where, hint=example)
+        found = ", ".join(shown(str(k), quoted=False) for k in list(item)[:5]) + (", ..." if len(item) > 5 else "")
+        raise SpecError(f"a turn has one role, found {found}", location=where, hint=example)
     role, content = next(iter(item.items()))
     _known_role(role, positions.of((*at, role), key=True))
     return {"role": role, "content": content}, (*at, role)
@@ -116,7 +117,7 @@ def _openai_form(
 def _known_role(role: Any, where: Location) -> None:
     if role not in ROLES:
         raise SpecError(
-            f"unknown role '{cut(str(role), 40)}'{did_you_mean(str(role), list(ROLES))}",
+            f"unknown role {shown(str(role))}{did_you_mean(str(role), list(ROLES))}",
             location=where,
             hint=f"roles: {', '.join(ROLES)}",
         )
@@ -150,14 +151,15 @@ def turn_var_problems(spec_turns: Sequence[tuple[dict[str, Any], Location]], cas
         for name in dict.fromkeys(n for n, _ in template_vars(content)):
             lacking = [c.id for c in users if name not in c.vars]
             if lacking:
-                shown = ", ".join(f"'{i}'" for i in lacking[:5]) + (
+                ids = ", ".join(shown(i) for i in lacking[:5]) + (
                     f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
                 )
                 errors.append(
                     SpecError(
-                        f"the {message['role']} turn uses {{{{ {name} }}}}, but case(s) {shown} have no var '{name}'",
+                        f"the {message['role']} turn uses {{{{ {shown(name, quoted=False)} }}}}, "
+                        f"but case(s) {ids} have no var {shown(name)}",
                         location=where,
-                        hint=f"add {name} under the vars of those cases",
+                        hint=f"add {shown(name, quoted=False)} under the vars of those cases",
                     )
                 )
     return errors
@@ -174,9 +176,10 @@ def own_turn_problems(
             if name not in variables:
                 errors.append(
                     SpecError(
-                        f"the {message['role']} turn uses {{{{ {name} }}}}, but the case has no var '{name}'",
+                        f"the {message['role']} turn uses {{{{ {shown(name, quoted=False)} }}}}, "
+                        f"but the case has no var {shown(name)}",
                         location=positions.of((*at, i)),
-                        hint=f"add {name} under the case's vars, or write the text itself",
+                        hint=f"add {shown(name, quoted=False)} under the case's vars, or write the text itself",
                     )
                 )
     return errors
@@ -196,16 +199,20 @@ class ToolsBuilder:
         raw = self.data["tools"]
         if isinstance(raw, str):
             path = self.spec_dir / raw
-            shown = self.shown(path)
+            display = self.shown(path)
             try:
                 text = read_text(path, limit=MAX_TOOLS_BYTES)
             except Unreadable as why:
                 raise SpecError(
-                    f"tools file {raw}: the file {why}",
+                    f"tools file {shown(raw, 120, quoted=False)}: the file {why}",
                     location=self.pos.of(("tools",)),
                     hint="give a YAML or JSON file of OpenAI function definitions, relative to this spec",
                 ) from None
-            items, positions = load_yaml(text, shown, what="tools file")
+            if path.suffix == ".json":  # bounded on the text, as a schema file is: an error at the line
+                from aitest.checks.json_schema import check_json_depth
+
+                check_json_depth(text, display)
+            items, positions = load_yaml(text, display, what="tools file")
             base: DocPath = ()
         else:
             items, positions, base = raw, self.pos, ("tools",)
@@ -253,7 +260,7 @@ class ToolsBuilder:
         if isinstance(choice, str) and choice not in ("auto", "required", "none") and choice not in names:
             add(
                 SpecError(
-                    f"tool_choice '{cut(choice, 60)}' is neither auto, required, none nor a declared tool"
+                    f"tool_choice {shown(choice)} is neither auto, required, none nor a declared tool"
                     f"{did_you_mean(choice, [*names, 'auto', 'required', 'none'])}",
                     location=self.pos.of(("tool_choice",)),
                     hint=f"declared tools: {', '.join(names)}",
@@ -283,7 +290,7 @@ class ToolsBuilder:
             if name not in names:
                 add(
                     SpecError(
-                        f"tool_results names tool '{cut(str(name), 60)}', which is not declared"
+                        f"tool_results names tool {shown(str(name))}, which is not declared"
                         + did_you_mean(str(name), names),
                         location=where,
                         hint=f"declared tools: {', '.join(names)}",
@@ -330,13 +337,13 @@ def _definition(item: Any, at: DocPath, positions: Positions) -> dict[str, Any]:
         extra = [k for k in item if k not in ("type", "function")]
         if extra:
             raise SpecError(
-                f"unknown key '{cut(str(extra[0]), 40)}' in a tool", location=positions.of((*at, extra[0]), key=True)
+                f"unknown key {shown(str(extra[0]))} in a tool", location=positions.of((*at, extra[0]), key=True)
             )
         function, fat = item["function"], (*at, "function")
     unknown = [k for k in function if k not in _FUNCTION_KEYS]
     if unknown:
         raise SpecError(
-            f"unknown key '{cut(str(unknown[0]), 40)}' in a function definition"
+            f"unknown key {shown(str(unknown[0]))} in a function definition"
             + did_you_mean(str(unknown[0]), list(_FUNCTION_KEYS)),
             location=positions.of((*fat, unknown[0]), key=True),
             hint=f"its keys: {', '.join(_FUNCTION_KEYS)}",
@@ -345,7 +352,7 @@ def _definition(item: Any, at: DocPath, positions: Positions) -> dict[str, Any]:
 
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
         raise SpecError(
-            f"a tool needs a name of letters, digits, _ and - (at most 64), not {cut(repr(name), 60)}",
+            f"a tool needs a name of letters, digits, _ and - (at most 64), not {shown(name)}",
             location=positions.of((*fat, "name") if "name" in function else fat),
         )
     description = function.get("description", "")

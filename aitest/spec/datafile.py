@@ -13,7 +13,7 @@ from typing import Any
 
 from aitest.errors import AitestError, Location, SpecError
 from aitest.util.files import Unreadable, read_text
-from aitest.util.text import cut, plural, type_word
+from aitest.util.text import cut, plural, shown, type_word
 
 SUFFIXES = (".csv", ".jsonl")
 MAX_DATA_BYTES = 10_000_000
@@ -70,7 +70,7 @@ def read_cases(path: Path, display: str, written: Location, *, prefix: str = "")
     when the file cannot be read at all. Rows without an id are numbered ``{prefix}row_N``."""
     if path.suffix not in SUFFIXES:
         raise SpecError(
-            f"cases_from: {cut(repr(path.name), 80)} is neither a .csv nor a .jsonl file",
+            f"cases_from: {shown(path.name, 80)} is neither a .csv nor a .jsonl file",
             location=written,
             hint="a .csv file with a header row, or a .jsonl file with one JSON object per line",
         )
@@ -78,7 +78,7 @@ def read_cases(path: Path, display: str, written: Location, *, prefix: str = "")
         text = read_text(path, limit=MAX_DATA_BYTES).removeprefix("\ufeff")  # a BOM, as spreadsheets write
     except Unreadable as why:
         raise SpecError(
-            f"cases_from: the file {cut(display if display.isprintable() else repr(display), 120)} {why}",
+            f"cases_from: the file {shown(display, 120, quoted=False)} {why}",
             location=written,
             hint="the path is relative to the spec file",
         ) from None
@@ -121,7 +121,7 @@ def _read_csv(text: str, file: str) -> tuple[list[DataRow], list[SpecError]]:
                 errors.append(
                     SpecError(
                         f"row {len(rows) + len(errors) + 1} has {plural(len(record), 'value')}, but the header has "
-                        f"{len(header)} columns ({cut(', '.join(header), 120)})",
+                        f"{len(header)} columns ({shown(', '.join(header), 120, quoted=False)})",
                         location=where,
                         hint="give every row one value per column; quote a value that holds a comma",
                     )
@@ -147,7 +147,7 @@ def _header_problem(header: list[str], where: Location) -> SpecError | None:
                 hint="the first row names the columns: each is a var of the cases (or their id)",
             )
         if header.index(name) != index - 1:
-            return SpecError(f"the header names column {cut(repr(name), 80)} twice", location=where)
+            return SpecError(f"the header names column {shown(name, 80)} twice", location=where)
         if _unknown_column(name):
             return _not_read(name, where)
     return None
@@ -160,7 +160,7 @@ def _unknown_column(column: str) -> bool:
 
 
 def _not_read(column: str, where: Location) -> SpecError:
-    return SpecError(f"aitest does not read the column {cut(repr(column), 80)}", location=where, hint=_COLUMNS_HINT)
+    return SpecError(f"aitest does not read the column {shown(column, 80)}", location=where, hint=_COLUMNS_HINT)
 
 
 def _read_jsonl(text: str, file: str) -> tuple[list[DataRow], list[SpecError]]:
@@ -275,7 +275,7 @@ def _add_row(
         )
     elif not _ID.match(case_id):
         errors.append(
-            SpecError(f"the id {cut(repr(case_id), 80)} of row {number} is not allowed", location=where, hint=_ID_HINT)
+            SpecError(f"the id {shown(case_id, 80)} of row {number} is not allowed", location=where, hint=_ID_HINT)
         )
     else:
         rows.append(DataRow(case_id, variables, where, *fields))
@@ -320,7 +320,7 @@ def _threshold(value: Any, here: Location) -> float | SpecError:
         number = -1.0
     if isinstance(value, bool) or not 0.0 <= number <= 1.0:
         return SpecError(
-            f"__threshold must be a number from 0 to 1, not {cut(repr(value), 40)}",
+            f"__threshold must be a number from 0 to 1, not {shown(value, 40)}",
             location=here,
             hint="the weighted share of the row's checks that must pass, e.g. 0.75",
         )
@@ -352,9 +352,10 @@ def short_check(cell: str, here: Location) -> Any:
         if not guess:
             return {"equals": text}
         return SpecError(
-            f"unknown check {cut(repr(name), 80)} in the cell{guess}",
+            f"unknown check {shown(name, 80)} in the cell{guess}",
             location=here,
-            hint=f"write CHECK: VALUE (e.g. contains: sorry), or equals: {cut(text, 40)} for the text itself",
+            hint="write CHECK: VALUE (e.g. contains: sorry), "
+            f"or equals: {shown(text, 40, quoted=False)} for the text itself",
         )
     check: dict[str, Any] = {name: _typed(value, all_checks()[spelled.name].value_schema)}
     if match["threshold"] is not None:  # promptfoo's levenshtein(N) is the largest distance

@@ -32,6 +32,7 @@ from aitest.spec.target import check_vars, resolve_target
 from aitest.spec.validate import check_lists, check_name, validate_check_item, validate_structure
 from aitest.spec.yaml_loader import DocPath, Positions
 from aitest.util.files import Unreadable, read_text
+from aitest.util.text import cut, shown
 
 MAX_SPEC_BYTES = 10_000_000  # a spec is written by people; data goes in files of cases
 CRITICAL_CHECKS = ("valid_tool_calls",)  # critical in comparisons unless a spec says `critical: false`
@@ -438,7 +439,7 @@ class _Builder:
             same_file = first.file == case.location.file
             self.problems.add(
                 SpecError(
-                    f"duplicate case id '{case.id}' (first at {f'line {first.line}' if same_file else first})",
+                    f"duplicate case id {shown(case.id)} (first at {f'line {first.line}' if same_file else first})",
                     location=case.location,
                     hint="case ids must be unique in a file"
                     + ("" if same_file and first.file == self.problems.file else ", rows of cases_from included"),
@@ -507,7 +508,9 @@ class _Builder:
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
-            raise SpecError(f"params.json_schema is not a valid JSON Schema: {exc.message}", location=where) from None
+            raise SpecError(
+                f"params.json_schema is not a valid JSON Schema: {cut(exc.message, 200)}", location=where
+            ) from None
         return schema
 
     def checks(self, path: DocPath) -> tuple[Expectation, ...]:

@@ -12,6 +12,7 @@ from aitest.checks.base import Check
 from aitest.checks.combinators import Combinator
 from aitest.checks.path import JsonPath
 from aitest.errors import Location, SpecWarning
+from aitest.util.text import shown
 
 
 @dataclass(frozen=True)
@@ -133,11 +134,13 @@ class Invariant:
     def label(self) -> str:
         """The invariant as a reader finds it in the spec."""
         if self.kind == "list":
-            return ", ".join(f"{e.name} [path {e.path.text}]" if e.path else e.name for e in self.expect)
+            return ", ".join(
+                f"{e.name} [path {shown(e.path.text, quoted=False)}]" if e.path else e.name for e in self.expect
+            )
         if self.kind == "checks":
             return "the case's own checks"
         name = f"similar >= {self.threshold}" if self.kind == "similar" else self.kind
-        return f"{name} [path {self.path.text}]" if self.path is not None else name
+        return f"{name} [path {shown(self.path.text, quoted=False)}]" if self.path is not None else name
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from aitest.config import MAX_EXAMPLES
 from aitest.errors import SpecError
 from aitest.spec.model import Case, Expectation, Invariant, Property, Variation
 from aitest.spec.yaml_loader import DocPath, Positions
-from aitest.util.text import cut, did_you_mean, type_word
+from aitest.util.text import did_you_mean, shown, type_word
 
 RANDOM_KINDS = ("case", "whitespace", "typos", "punctuation", "filler")  # drawn by Hypothesis
 FIXED_KINDS = ("choices", "append", "prepend", "replace")  # applied to every example
@@ -109,12 +109,14 @@ class PropertyBuilder:
         where = self.pos.of((*path, "id"))
         if pid in self.cases:
             self._report(SpecError(
-                f"property id '{pid}' is also the id of a case (line {self.cases[pid].location.line})",
+                f"property id {shown(pid)} is also the id of a case (line {self.cases[pid].location.line})",
                 location=where,
                 hint="ids are unique among cases and properties: each names a pytest item",
             ))  # fmt: skip
         elif pid in self.seen:
-            self._report(SpecError(f"duplicate property id '{pid}' (first at line {self.seen[pid]})", location=where))
+            self._report(
+                SpecError(f"duplicate property id {shown(pid)} (first at line {self.seen[pid]})", location=where)
+            )
         self.seen.setdefault(pid, where.line)
 
     def bases(self, item: dict[str, Any], path: DocPath) -> tuple[str, ...]:
@@ -135,13 +137,14 @@ class PropertyBuilder:
                 continue  # perhaps a case that did not load (reported): checked once the cases are fixed
             if case_id not in self.cases:
                 raise SpecError(
-                    f"from: no case '{case_id}' in this file{did_you_mean(case_id, list(self.cases))}",
+                    f"from: no case {shown(case_id)} in this file{did_you_mean(case_id, list(self.cases))}",
                     location=where,
                     hint="from lists the ids of the cases whose vars the property varies",
                 )
             if self.cases[case_id].skip:
                 raise SpecError(
-                    f"from: case '{case_id}' is skipped ({self.cases[case_id].skip}), so it cannot be varied",
+                    f"from: case {shown(case_id)} is skipped ({shown(self.cases[case_id].skip, 120, quoted=False)}), "
+                    "so it cannot be varied",
                     location=where,
                     hint="leave it out of from, or remove its skip",
                 )
@@ -157,7 +160,7 @@ class PropertyBuilder:
                     f"the variation '{raw}' needs a value", location=where, hint=f"e.g. - {_OPTION_EXAMPLES[raw]}"
                 )
             raise SpecError(
-                f"unknown variation '{cut(raw, 60)}'{did_you_mean(raw, list(KINDS))}", location=where, hint=KIND_HINT
+                f"unknown variation {shown(raw)}{did_you_mean(raw, list(KINDS))}", location=where, hint=KIND_HINT
             )
         if not isinstance(raw, dict) or len(raw) != 1:
             raise SpecError(
@@ -170,7 +173,7 @@ class PropertyBuilder:
         if kind not in KINDS:
             where = self.pos.of((*path, kind), key=True)
             raise SpecError(
-                f"unknown variation '{cut(str(kind), 60)}'{did_you_mean(str(kind), list(KINDS))}",
+                f"unknown variation {shown(str(kind))}{did_you_mean(str(kind), list(KINDS))}",
                 location=where,
                 hint=KIND_HINT,
             )
@@ -190,16 +193,17 @@ class PropertyBuilder:
             case = self.cases[case_id]
             if var not in case.vars:
                 raise SpecError(
-                    f"vary: case '{case_id}' has no var '{var}'{did_you_mean(var, list(case.vars))}",
+                    f"vary: case {shown(case_id)} has no var {shown(var)}{did_you_mean(var, list(case.vars))}",
                     location=where,
-                    hint=f"vary names vars of the cases it varies (case '{case_id}' is at line {case.location.line}); "
-                    "choose the cases with from: [...]",
+                    hint="vary names vars of the cases it varies "
+                    f"(case {shown(case_id)} is at line {case.location.line}); choose the cases with from: [...]",
                 )
             value = case.vars[var]
             edits_text = [v for v in variations if v.kind != "choices"]
             if edits_text and not isinstance(value, str):
                 raise SpecError(
-                    f"vary: '{var}' of case '{case_id}' is {type_word(value)}, but {edits_text[0].kind} edits text",
+                    f"vary: {shown(var)} of case {shown(case_id)} is {type_word(value)}, "
+                    f"but {edits_text[0].kind} edits text",
                     location=where,
                     hint="only choices replaces a var of any type",
                 )
@@ -207,7 +211,8 @@ class PropertyBuilder:
                 missing = [old for old in v.option if old not in value]
                 if missing:
                     raise SpecError(
-                        f"replace: {missing[0]!r} is not in '{var}' of case '{case_id}': the edit would change nothing",
+                        f"replace: {shown(missing[0])} is not in {shown(var)} of case {shown(case_id)}: "
+                        "the edit would change nothing",
                         location=v.location,
                         hint="choose the cases that contain it with from: [...]",
                     )
@@ -239,10 +244,10 @@ class PropertyBuilder:
 def _option_problem(kind: str, option: Any) -> str:
     """What is wrong with a variation's option, or ''."""
     if kind == "case":
-        return "" if option in CASE_MODES else f"use one of {', '.join(CASE_MODES)}, not {cut(repr(option), 60)}"
+        return "" if option in CASE_MODES else f"use one of {', '.join(CASE_MODES)}, not {shown(option)}"
     if kind == "typos":
         ok = isinstance(option, int) and not isinstance(option, bool) and 1 <= option <= MAX_TYPOS
-        return "" if ok else f"the most typos per text, 1 to {MAX_TYPOS}, not {cut(repr(option), 60)}"
+        return "" if ok else f"the most typos per text, 1 to {MAX_TYPOS}, not {shown(option)}"
     if kind == "choices":
         if not isinstance(option, list):
             return f"a list of 1 to {MAX_EXAMPLES} values, not {type_word(option)}"

@@ -9,7 +9,7 @@ from typing import Any
 from aitest.errors import Location, SpecError
 from aitest.spec.model import Target
 from aitest.util.own_code import import_own_callable, parameters
-from aitest.util.text import did_you_mean
+from aitest.util.text import did_you_mean, shown
 
 CLIENTS = ("model", "openai")  # parameters aitest fills itself: the model client, the OpenAI-shaped one
 
@@ -36,7 +36,8 @@ def check_vars(target: Target, variables: dict[str, Any], location: Location) ->
     for name in variables:
         if name not in accepted:
             raise SpecError(
-                f"var '{name}' is not a parameter of {target.text}{did_you_mean(name, accepted)}",
+                f"var {shown(name)} is not a parameter of {shown(target.text, 120, quoted=False)}"
+                f"{did_you_mean(name, accepted)}",
                 location=location,
                 hint=f"its parameters: {', '.join(accepted) or 'none'}",
             )
@@ -45,7 +46,7 @@ def check_vars(target: Target, variables: dict[str, Any], location: Location) ->
     ]
     if missing:
         raise SpecError(
-            f"vars lack {', '.join(repr(m) for m in missing)}, required by {target.text}",
+            f"vars lack {', '.join(repr(m) for m in missing)}, required by {shown(target.text, 120, quoted=False)}",
             location=location,
             hint="add them under the case's vars",
         )

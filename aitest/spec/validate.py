@@ -11,7 +11,7 @@ from aitest.errors import SpecError
 from aitest.spec.schema import check_schemas, spec_schema
 from aitest.spec.yaml_loader import DocPath, Positions
 from aitest.util.schema_quick import ecma_pattern, quick_valid
-from aitest.util.text import cut, did_you_mean, type_word
+from aitest.util.text import cut, did_you_mean, shown, type_word
 
 _TYPE_WORDS = {
     "array": "a list",
@@ -57,7 +57,7 @@ def _validator_class() -> Any:
 
     def pattern(validator: Any, rule: str, instance: Any, schema: Any) -> Any:
         if validator.is_type(instance, "string") and not re.search(ecma_pattern(rule), instance):
-            yield ValidationError(f"{cut(repr(instance), 80)} does not match {rule!r}")
+            yield ValidationError(f"{shown(instance, 80)} does not match {rule!r}")
 
     checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", whole_number)
     return validators.extend(  # type: ignore[no-untyped-call]
@@ -81,8 +81,8 @@ _LIST_ITEMS = ("from", "one_of", "contains_all", "contains_any", "stop", "choice
 def _label(path: DocPath) -> str:
     keys = [p for p in path if isinstance(p, str)]
     if len(path) >= 2 and isinstance(path[-1], int) and isinstance(path[-2], str) and path[-2] in _LIST_ITEMS:
-        return f"item {path[-1] + 1} of '{path[-2]}'"  # a value of a list of values, e.g. from: [a, 7]
-    return f"'{keys[-1]}'" if keys else "the spec"
+        return f"item {path[-1] + 1} of {shown(path[-2])}"  # a value of a list of values, e.g. from: [a, 7]
+    return shown(keys[-1]) if keys else "the spec"
 
 
 def _fits(branch: Any, value: Any) -> bool:
@@ -119,7 +119,7 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
         allowed = sorted(schema.get("properties", {}))
         unknown = [k for k in instance if k not in allowed]
         key = unknown[0]
-        what = f"option '{key}' of check '{owner}'" if owner else f"key '{key}'"
+        what = f"option {shown(key)} of check '{owner}'" if owner else f"key {shown(key)}"
         return (*path, key), SpecError(
             f"unknown {what}{did_you_mean(key, allowed)}",
             location=positions.of((*path, key), key=True),
@@ -129,7 +129,7 @@ def _translate(error: Any, base: DocPath, positions: Positions, *, owner: str = 
         missing = next(k for k in schema["required"] if k not in instance)
         hint = _REQUIRED_HINTS.get(missing, "") if path == () else ""
         return (*path, missing), SpecError(
-            f"missing required key '{missing}' in {_label(path)}", location=where, hint=hint
+            f"missing required key {shown(missing)} in {_label(path)}", location=where, hint=hint
         )
     if validator == "type":
         wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
@@ -155,18 +155,20 @@ def _message(error: Any, path: DocPath, positions: Positions) -> SpecError:
     if validator == "enum":
         options = [str(o) for o in schema["enum"]]
         guess = did_you_mean(str(instance), options)
-        shown = cut(repr(instance), 80)
-        return SpecError(f"{_label(path)} must be one of {', '.join(options)}, not {shown}{guess}", location=where)
+        return SpecError(
+            f"{_label(path)} must be one of {', '.join(options)}, not {shown(instance, 80)}{guess}", location=where
+        )
     if validator == "pattern":
         key = next((p for p in reversed(path) if isinstance(p, str)), "")
         return SpecError(
-            f"{_label(path)} {cut(repr(instance), 80)} is not allowed", location=where, hint=_PATTERN_HINTS.get(key, "")
+            f"{_label(path)} {shown(instance, 80)} is not allowed", location=where, hint=_PATTERN_HINTS.get(key, "")
         )
     if validator in ("minimum", "maximum"):
         word = "at least" if validator == "minimum" else "at most"
-        shown = cut(repr(instance), 40)
         return SpecError(
-            f"{_label(path)} must be {word} {schema[validator]}, not {shown}", location=where, hint=_key_hint(path)
+            f"{_label(path)} must be {word} {schema[validator]}, not {shown(instance, 40)}",
+            location=where,
+            hint=_key_hint(path),
         )
     return SpecError(f"{_label(path)}: {cut(error.message)}", location=where, hint=_key_hint(path))
 
@@ -238,7 +240,7 @@ def check_name(item: dict[str, Any], path: DocPath, positions: Positions, *, pre
     if "type" in item and isinstance(item["type"], str):
         kind = item["type"]
         raise SpecError(
-            f"unknown check type '{kind}'{did_you_mean(kind, sorted(known))}",
+            f"unknown check type {shown(kind)}{did_you_mean(kind, sorted(known))}",
             location=positions.of((*path, "type")),
             hint="checks: " + ", ".join(sorted(known)),
         )
@@ -249,7 +251,7 @@ def check_name(item: dict[str, Any], path: DocPath, positions: Positions, *, pre
     if not unknown:
         raise SpecError("a check needs a name, e.g. '- contains: text'", location=positions.of(path))
     raise SpecError(
-        f"unknown check '{unknown[0]}'{did_you_mean(unknown[0], sorted(known))}",
+        f"unknown check {shown(unknown[0])}{did_you_mean(unknown[0], sorted(known))}",
         location=positions.of((*path, unknown[0]), key=True),
         hint="checks: " + ", ".join(sorted(known)),
     )
@@ -268,7 +270,7 @@ def _option_of_previous(item: dict[str, Any], path: DocPath, positions: Position
     key = next(iter(item))
     above = positions.of((*path[:-1], path[-1] - 1, name), key=True)
     return SpecError(
-        f"'{key}' is an option of the check '{name}' above (line {above.line}), not a check of its own",
+        f"{shown(key)} is an option of the check '{name}' above (line {above.line}), not a check of its own",
         location=positions.of((*path, key), key=True),
         hint=f"remove the '- ' before {key}, so that it lines up under {name} as part of that check",
     )
@@ -282,7 +284,7 @@ def validate_check_item(
         known = sorted(check_schemas())
         return [
             SpecError(
-                f"unknown check {cut(repr(item), 80)}{did_you_mean(item, known)}",
+                f"unknown check {shown(item)}{did_you_mean(item, known)}",
                 location=positions.of(path),
                 hint="checks: " + ", ".join(known),
             )

@@ -6,6 +6,7 @@ is reported as an error and never executed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ import yaml
 
 from aitest.errors import Location, SpecError
 from aitest.spec.yaml_hints import syntax_problem
-from aitest.util.text import cut
+from aitest.util.text import shown
 
 DocPath = tuple[str | int, ...]  # keys and list indices from the document root
 
@@ -65,13 +66,21 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
     anything is built (an "alias bomb" is an error at once, in bounded memory). ``what`` names the
     document in messages. Errors are SpecError with the file, line and column.
     """
+    # brackets that may nest past libyaml's limit (or sit in quoted text): the pure-Python parser, which
+    # stops at Python's recursion limit where libyaml before PyYAML 6.0.4 crashes the process
+    deep = _flow_too_deep(text)
     positions = Positions(file)
-    loader = _Loader(text)
+    loader = _Loader(text) if deep is None else yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+    except RecursionError:
+        where = _location_of(text, deep or 0, file)
+        raise SpecError(f"values are nested more than {MAX_DEPTH} levels deep", location=where) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        if "nesting depth" in str(exc.problem):  # libyaml's own limit (~1,000 levels), past ours
+            raise SpecError(f"values are nested more than {MAX_DEPTH} levels deep", location=where) from None
         message, hint = syntax_problem(exc.problem or exc.context or "malformed YAML", text, where.line, where.col)
         raise SpecError(message, location=where, hint=hint) from None
     except yaml.YAMLError as exc:  # the reader: control characters, bad encodings (it knows the character's index)
@@ -91,6 +100,26 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
     if "&" in text:  # anchors, so maybe aliases: size the expansion before building anything
         builder.measure(node, 0, set())
     return builder.build(node, (), 0), positions
+
+
+FLOW_LIMIT = 1_000  # libyaml's own limit from PyYAML 6.0.4 on; before it, its parser recursed until the stack ended
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """Where brackets (`[`, `{`) may nest past FLOW_LIMIT (counted also inside quoted text), or None:
+    checked before libyaml parses, because PyYAML 6.0 to 6.0.3 crash the process (a segfault) on flow
+    values nested some 20,000 deep."""
+    if text.count("[") + text.count("{") <= FLOW_LIMIT:
+        return None
+    depth = 0
+    for match in _BRACKET.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > FLOW_LIMIT:
+            return match.start()
+    return None
+
+
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def _location_of(text: str, index: int, file: str) -> Location:
@@ -181,7 +210,7 @@ class _Builder:
         except (ValueError, KeyError, TypeError, OverflowError):  # e.g. `!!int abc`, `!!bool maybe`
             tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
             raise SpecError(
-                f"{cut(repr(node.value), 80)} is not a valid {tag}",
+                f"{shown(node.value, 80)} is not a valid {shown(tag, quoted=False)}",
                 location=self.where(node),
                 hint="remove the tag, or write a value of its type",
             ) from None
@@ -197,7 +226,7 @@ class _Builder:
             key = str(key_node.value)
             if key in result:
                 raise SpecError(
-                    f"duplicate key '{cut(key, 80)}'",
+                    f"duplicate key {shown(key, 80)}",
                     location=self.where(key_node),
                     hint="each key may appear once in a mapping; remove or rename one",
                 )
@@ -208,7 +237,7 @@ class _Builder:
 
     def bad_tag(self, node: yaml.Node) -> SpecError:
         return SpecError(
-            f"YAML tag '{str(node.tag).replace('tag:yaml.org,2002:', '!!')}' is not allowed",
+            f"YAML tag {shown(str(node.tag).replace('tag:yaml.org,2002:', '!!'))} is not allowed",
             location=self.where(node),
             hint=f"{self.what}s are plain data: remove the tag (it is never executed)",
         )

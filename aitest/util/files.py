@@ -87,7 +87,12 @@ def locked(lock_path: Path) -> Iterator[None]:
 
 class Unreadable(Exception):
     """A file aitest was given cannot be read as text. ``str()`` says why as a predicate:
-    "is not a regular file", "is not found", "is not UTF-8 text (...)", "cannot be read: ..."."""
+    "is not a regular file", "is not found", "is not UTF-8 text (...)", "cannot be read: ...".
+    ``line`` and ``col``: where a byte that is not UTF-8 sits (0 for the other reasons)."""
+
+    def __init__(self, why: str, line: int = 0, col: int = 0) -> None:
+        super().__init__(why)
+        self.line, self.col = line, col
 
 
 def read_text(path: Path, *, limit: int) -> str:
@@ -103,6 +108,8 @@ def read_text(path: Path, *, limit: int) -> str:
             raise Unreadable(f"is {size / 1e6:.0f} MB, more than the {limit / 1e6:.0f} MB aitest reads")
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise Unreadable(f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        before = exc.object[: exc.start]
+        line, col = before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1
+        raise Unreadable(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", line, col) from None
     except OSError as exc:
         raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None

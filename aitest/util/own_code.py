@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aitest.errors import Location, SpecError
-from aitest.util.text import cut, did_you_mean
+from aitest.util.text import cut, did_you_mean, shown
 
 
 def import_own_callable(
@@ -37,7 +37,7 @@ def import_own_callable(
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
             raise SpecError(
-                f"{what} module '{module_name}' not found (no module named '{exc.name}')",
+                f"{what} module {shown(module_name)} not found (no module named {shown(exc.name)})",
                 location=location,
                 hint=f"{what}s are imported from the project root {rootdir}; check the module path",
             ) from None
@@ -48,11 +48,11 @@ def import_own_callable(
     if function is None:
         names = [n for n in vars(module) if not n.startswith("_") and callable(getattr(module, n))]
         raise SpecError(
-            f"module '{module_name}' has no function '{func_name}'{did_you_mean(func_name, names)}",
+            f"module {shown(module_name)} has no function {shown(func_name)}{did_you_mean(func_name, names)}",
             location=location,
         )
     if not callable(function):
-        raise SpecError(f"{what} '{text}' is not callable", location=location)
+        raise SpecError(f"{what} {shown(text)} is not callable", location=location)
     return function  # type: ignore[no-any-return]
 
 
@@ -76,7 +76,7 @@ def _check_own_code(
         return
     where = "built into Python" if not places else f"at {cut(outside[0], 120)}"
     raise SpecError(
-        f"{what} '{text}' is not the project's own code (module '{top}' is {where})",
+        f"{what} {shown(text)} is not the project's own code (module {shown(top)} is {where})",
         location=location,
         hint=f"{what}s are modules under the project root {rootdir}, or in packages listed in "
         "[tool.aitest] target_packages",
@@ -98,7 +98,8 @@ def _import_failed(module_name: str, exc: BaseException, location: Location, wha
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "importlib" not in f.filename]
     where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
     return SpecError(
-        f"importing {what} module '{module_name}' raised {type(exc).__name__}: {exc}{where}",
+        f"importing {what} module {shown(module_name)} raised {type(exc).__name__}: "
+        f"{shown(str(exc), 200, quoted=False)}{where}",
         location=location,
         hint=f"fix the error in the {what}'s module; aitest imports it like pytest imports a test",
     )

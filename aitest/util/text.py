@@ -8,8 +8,10 @@ import difflib
 def did_you_mean(word: str, choices: list[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
     lowered = {c.lower(): c for c in choices}
+    if len(word) > 2 * max(map(len, lowered), default=0) + 10:  # far longer than every choice: none is close
+        return ""
     close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return f"; did you mean '{lowered[close[0]]}'?" if close else ""
+    return f"; did you mean {shown(lowered[close[0]])}?" if close else ""
 
 
 def plural(n: int, word: str, many: str = "") -> str:
@@ -18,6 +20,69 @@ def plural(n: int, word: str, many: str = "") -> str:
 
 
 MAX_LINE = 300  # characters of one printed line
+SHOWN = 60  # characters of a user's value (a key, a name, a path) echoed in a message
+MAX_MESSAGE_LINE = 500  # characters of one line of an error or a warning, location included
+
+
+def shown(value: object, limit: int = SHOWN, *, quoted: bool = True) -> str:
+    """A value the user wrote, as a message echoes it: text in single quotes (none when not ``quoted``)
+    with its invisible characters escaped, anything else as Python writes it; cut in the middle past
+    ``limit`` characters, the cut shown as … and followed by the whole length:
+    ``'aaaa…aaaa' (100,000 characters)``. The one form of every value, key, name and path echoed."""
+    quote = "'" if quoted else ""
+    if isinstance(value, str):
+        if len(value) <= limit and value.isprintable():
+            return f"{quote}{value}{quote}"
+        text, escape = value, True
+    else:
+        quote, text, escape = "", repr(value), False
+    pieces = [_escape(c) for c in text[: limit + 1]] if escape else list(text[: limit + 1])
+    if len(text) <= limit and sum(map(len, pieces)) <= limit:
+        return f"{quote}{''.join(pieces)}{quote}"
+    head_room = (limit * 2) // 3
+    tail_room = limit - head_room - 1
+    end_pieces = [_escape(c) for c in text[-tail_room:]] if escape else list(text[-tail_room:])
+    head = "".join(_fill(pieces, head_room))
+    tail = "".join(reversed(_fill(end_pieces[::-1], tail_room)))
+    return f"{quote}{head}…{tail}{quote} ({len(text):,} characters)"
+
+
+def _escape(char: str) -> str:
+    """A character as a message shows it: itself, or its Python escape when a terminal would not show it
+    (newline, tab, controls, zero-width and direction marks)."""
+    return char if char.isprintable() else repr(char)[1:-1]
+
+
+def _fill(pieces: list[str], room: int) -> list[str]:
+    """As many pieces from the start as fit in ``room`` characters (an escape is never split)."""
+    taken, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > room:
+            break
+        taken.append(piece)
+        used += len(piece)
+    return taken
+
+
+def bounded_line(line: str, limit: int = MAX_MESSAGE_LINE) -> str:
+    """One printed line cut to at most ``limit`` characters: its start (where the ``file:line:col`` is)
+    and its end kept, the middle replaced by ``… (N characters cut) …``."""
+    if len(line) <= limit:
+        return line
+    tail, marker = limit // 6, ""
+    while True:  # the marker's length depends on the count it shows: settle both
+        head = limit - tail - len(marker)
+        settled = f" … ({len(line) - head - tail:,} characters cut) … "
+        if settled == marker:
+            return f"{line[:head]}{marker}{line[len(line) - tail :]}"
+        marker = settled
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_LINE) -> str:
+    """Each line of ``text`` cut to at most ``limit`` characters (see bounded_line)."""
+    if all(len(line) <= limit for line in text.split("\n")):
+        return text
+    return "\n".join(bounded_line(line, limit) for line in text.split("\n"))
 
 
 def cut(text: str, limit: int = MAX_LINE) -> str:

@@ -12,6 +12,7 @@ from aitest.models.params import SAMPLING
 from aitest.models.providers import tool_prompt
 from aitest.models.providers.base import Completion, Provider
 from aitest.models.providers.registry import register
+from aitest.util.text import shown
 
 if TYPE_CHECKING:
     from aitest.models.profile import Profile
@@ -42,7 +43,7 @@ class LlamaCppProvider(Provider):
             from llama_cpp import Llama
         except ImportError:
             raise ModelError(
-                f"model profile '{profile.name}' needs llama-cpp-python, which is not installed",
+                f"model profile {shown(profile.name)} needs llama-cpp-python, which is not installed",
                 location=profile.location,
                 hint="pip install 'aitest[local]' (or replay recordings: --aitest-record=none needs no model)",
             ) from None
@@ -220,7 +221,8 @@ def model_file(profile: Profile, rootdir: Path) -> tuple[Path, str | None]:
     path = (rootdir / os.path.expanduser(configured)).resolve()
     if not path.is_file():
         raise ModelError(
-            f"model file {configured} not found (model profile '{profile.name}', looked at {path})",
+            f"model file {shown(configured, 120, quoted=False)} not found (model profile {shown(profile.name)}, "
+            f"looked at {shown(str(path), 120, quoted=False)})",
             location=profile.location,
             hint='fix model_path, or use model_path = "bundled:gemma-3-270m"',
         )

@@ -15,6 +15,7 @@ from aitest.models.profile import MAX_CONCURRENCY
 from aitest.models.providers.base import Completion, Provider
 from aitest.models.providers.openai_wire import MalformedToolCall, read_completion
 from aitest.models.providers.registry import register
+from aitest.util.text import shown
 
 if TYPE_CHECKING:
     import httpx
@@ -119,7 +120,7 @@ class OpenAIProvider(Provider):
         except Exception as exc:  # refused, timed out, not JSON: fall back, never fail the run for it
             why = type(exc).__name__
         note = (
-            f"aitest: model profile '{self.profile_name}': concurrency = \"auto\" found no slot count at {url} "
+            f'aitest: model profile {shown(self.profile_name)}: concurrency = "auto" found no slot count at {url} '
             f"({self._mask(why)[:120]}); sending {AUTO_FALLBACK} calls at once (set concurrency = N to choose)"
         )
         return AUTO_FALLBACK, note
@@ -174,7 +175,7 @@ class OpenAIProvider(Provider):
         key = self._key()
         if key is None:
             return {}
-        variable = f"environment variable {self.api_key_env} (api_key_env of model profile '{self.profile_name}')"
+        variable = f"environment variable {self.api_key_env} (api_key_env of model profile {shown(self.profile_name)})"
         if not key:
             raise ModelError(
                 f"{variable} is not set",
@@ -272,7 +273,7 @@ class OpenAIProvider(Provider):
         return text.replace(key, "***") if key else text
 
     def _at(self, url: str) -> str:
-        return f"{url} (model profile '{self.profile_name}')"
+        return f"{shown(url, 120, quoted=False)} (model profile {shown(self.profile_name)})"
 
     def _error(self, message: str, hint: str) -> ModelError:
         return ModelError(message, location=self.location, hint=hint)

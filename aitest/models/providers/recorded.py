@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aitest.errors import ModelError
 from aitest.models.providers.base import Completion, Provider
+from aitest.util.text import shown
 
 if TYPE_CHECKING:
     from aitest.models.profile import Profile
@@ -21,7 +22,7 @@ def replay_only(profile: Profile) -> str:
     """Why a recorded profile cannot answer a call that is not in its recordings, in one line."""
     source = profile.options.get("imported_from")
     made = f"made by aitest import {source}" if source else "its recordings were made outside aitest"
-    return f"model profile '{profile.name}' is replay-only (provider recorded; {made})"
+    return f"model profile {shown(profile.name)} is replay-only (provider recorded; {made})"
 
 
 class RecordedProvider(Provider):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from aitest.errors import ModelError
 from aitest.models.providers.base import Provider
+from aitest.util.text import shown
 
 if TYPE_CHECKING:
     from aitest.models.profile import Profile
@@ -45,7 +46,7 @@ def provider_types() -> dict[str, type[Provider]]:
 def provider_type(name: str) -> type[Provider]:
     known = provider_types()
     if name not in known:  # profiles are validated on load; this guards programmatic use
-        raise ModelError(f"unknown provider '{name}'", hint=f"providers: {', '.join(known)}")
+        raise ModelError(f"unknown provider {shown(name)}", hint=f"providers: {', '.join(known)}")
     return known[name]
 
 

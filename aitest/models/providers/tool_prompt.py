@@ -15,6 +15,7 @@ from typing import Any
 from aitest.errors import ModelError
 from aitest.models.messages import content_text, forced_tool
 from aitest.models.response import ToolCall
+from aitest.util.text import shown
 
 START = "(The conversation starts.)"  # the user turn a conversation needs when it opens with the assistant
 CALL_SHAPE = '{"name": "<tool name>", "arguments": {<arguments as its parameters say>}}'
@@ -30,8 +31,8 @@ def offered_tools(tools: list[dict[str, Any]] | None, choice: Any) -> list[dict[
         return functions
     chosen = [f for f in functions if f.get("name") == named]
     if not chosen:
-        names = ", ".join(str(f.get("name")) for f in functions)
-        raise ModelError(f"tool_choice names the tool '{named}', which is not among the tools ({names})")
+        names = ", ".join(shown(str(f.get("name")), quoted=False) for f in functions[:20])
+        raise ModelError(f"tool_choice names the tool {shown(named)}, which is not among the tools ({names})")
     return chosen[:1]
 
 
@@ -147,7 +148,8 @@ def _call_rule(converter: Any, function: dict[str, Any], prefix: str) -> str:
     except Exception as exc:  # the converter asserts and raises ValueError/KeyError/re.error on what it lacks
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(
-            f"tool '{name}': its parameters schema cannot be turned into a llama.cpp grammar ({reason})",
+            f"tool {shown(name)}: its parameters schema cannot be turned into a llama.cpp grammar "
+            f"({shown(reason, 200, quoted=False)})",
             hint="simplify the schema (llama.cpp supports types, enum, const, properties, items, anyOf, local $ref)",
         ) from None
 
