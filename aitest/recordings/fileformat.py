@@ -245,45 +245,45 @@ def parse(text: str, shown: str, *, feature: str | None = None, repair: bool = F
             hint=_hint(shown),
         )
     dropped: list[RecordingError] = []
-    entries: dict[str, Entry] = {}
-    first_at: dict[str, int] = {}
-    for i, raw in enumerate(raw_entries):
-        fields = _Fields(raw, ("entries", i), positions, shown)
-        entry = fields.entry()
-        problem = fields.integrity(entry, first_at, lambda n: positions.of(("entries", n)).line)
-        if problem is not None:
-            if not repair:
-                raise problem
-            dropped.append(problem)
-            continue
-        first_at[entry.key] = i
-        entries[entry.key] = entry
-    inputs = _inputs(data.get("properties"), positions, shown, repair, dropped) if "properties" in data else {}
+    entries: dict[str, Entry] = _sound(raw_entries, "entries", _Fields, positions, shown, repair, dropped)
+    inputs: dict[str, PropertyInputs] = {}
+    if "properties" in data:
+        if not isinstance(data["properties"], list):
+            raise RecordingError(
+                f"corrupt recording: 'properties' must be a list, not {type_word(data['properties'])}",
+                location=positions.of(("properties",)), hint=_hint(shown),
+            )  # fmt: skip
+        inputs = _sound(data["properties"], "properties", _InputFields, positions, shown, repair, dropped)
     return Parsed(entries, inputs, tuple(dropped))
 
 
-def _inputs(
-    raw: Any, positions: Positions, shown: str, repair: bool, dropped: list[RecordingError]
-) -> dict[str, PropertyInputs]:
-    if not isinstance(raw, list):
-        raise RecordingError(
-            f"corrupt recording: 'properties' must be a list, not {type_word(raw)}",
-            location=positions.of(("properties",)), hint=_hint(shown),
-        )  # fmt: skip
-    inputs: dict[str, PropertyInputs] = {}
+def _sound(
+    items: list[Any],
+    section: str,
+    checked: type[_Checked],
+    positions: Positions,
+    shown: str,
+    repair: bool,
+    dropped: list[RecordingError],
+) -> dict[str, Any]:
+    """The items of a section by key, each checked field by field and then against the others: a damaged
+    one is raised, or with ``repair`` left out and added to ``dropped``."""
+    kept: dict[str, Any] = {}
     first_at: dict[str, int] = {}
-    for i, item in enumerate(raw):
-        fields = _InputFields(item, ("properties", i), positions, shown)
-        record = fields.record()
-        problem = fields.integrity(record, first_at, lambda n: positions.of(("properties", n)).line)
+    for i, raw in enumerate(items):
+        fields = checked(raw, (section, i), positions, shown)
+        item = fields.build()
+        problem = fields.integrity(
+            item.key, fields.computed_key(item), first_at, lambda n: positions.of((section, n)).line
+        )
         if problem is not None:
             if not repair:
                 raise problem
             dropped.append(problem)
             continue
-        first_at[record.key] = i
-        inputs[record.key] = record
-    return inputs
+        first_at[item.key] = i
+        kept[item.key] = item
+    return kept
 
 
 class _Checked:
@@ -293,6 +293,13 @@ class _Checked:
 
     def __init__(self, raw: Any, at: DocPath, positions: Positions, shown: str) -> None:
         self.raw, self.at, self.positions, self.shown = raw, at, positions, shown
+
+    def build(self) -> Any:
+        raise NotImplementedError
+
+    def computed_key(self, item: Any) -> str:
+        """The key the item's content gives (what its `key:` must be)."""
+        raise NotImplementedError
 
     def fail(self, message: str, *path: str | int, key: bool = False) -> RecordingError:
         where = self.positions.of((*self.at, *path), key=key)
@@ -348,10 +355,11 @@ class _Checked:
 class _Fields(_Checked):
     """One entry of a recording, checked field by field."""
 
-    def integrity(  # type: ignore[override]
-        self, entry: Entry, first_at: dict[str, int], line_of: Any
-    ) -> RecordingError | None:
-        return super().integrity(entry.key, entry_key(entry.model, entry.request, entry.run), first_at, line_of)
+    def build(self) -> Entry:
+        return self.entry()
+
+    def computed_key(self, item: Entry) -> str:
+        return entry_key(item.model, item.request, item.run)
 
     def entry(self) -> Entry:
         raw = self.raw
@@ -452,11 +460,11 @@ class _InputFields(_Checked):
     what = "property inputs"
     content = "inputs"
 
-    def integrity(  # type: ignore[override]
-        self, record: PropertyInputs, first_at: dict[str, int], line_of: Any
-    ) -> RecordingError | None:
-        computed = inputs_key(record.property, record.model, record.budget, record.definition)
-        return super().integrity(record.key, computed, first_at, line_of)
+    def build(self) -> PropertyInputs:
+        return self.record()
+
+    def computed_key(self, item: PropertyInputs) -> str:
+        return inputs_key(item.property, item.model, item.budget, item.definition)
 
     def record(self) -> PropertyInputs:
         raw = self.raw
