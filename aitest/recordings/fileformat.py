@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,7 +287,7 @@ def _sound(
     return kept
 
 
-class _Checked:
+class _Checked(ABC):
     """One item of a recording (an entry, or a property's inputs), checked field by field."""
 
     what = "entry"
@@ -294,12 +295,13 @@ class _Checked:
     def __init__(self, raw: Any, at: DocPath, positions: Positions, shown: str) -> None:
         self.raw, self.at, self.positions, self.shown = raw, at, positions, shown
 
+    @abstractmethod
     def build(self) -> Any:
-        raise NotImplementedError
+        """The item, every field checked (RecordingError at the field's line otherwise)."""
 
+    @abstractmethod
     def computed_key(self, item: Any) -> str:
         """The key the item's content gives (what its `key:` must be)."""
-        raise NotImplementedError
 
     def fail(self, message: str, *path: str | int, key: bool = False) -> RecordingError:
         where = self.positions.of((*self.at, *path), key=key)
