@@ -199,3 +199,11 @@ def test_inputs_edited_to_name_another_case_are_an_error_not_a_replay(project: P
         ]
     )
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_missing_property_reports_no_inputs_tried(project: Project) -> None:
+    prepare(project)
+    document = report(project, "-k", "still_echoes")  # nothing recorded yet: the file does not exist
+    missing = prop(document, "still_echoes")
+    assert missing["outcome"] == "missing"
+    assert missing["extra"]["property"]["inputs"] == "none" and missing["extra"]["property"]["examples"] == []

@@ -60,6 +60,7 @@ class PropertyRunner:
         self.log: list[dict[str, Any]] = []  # every distinct input tried, in order
         self.order: list[str] = []  # their example keys, in the same order
         self.inputs: PropertyInputs | None = None  # the recorded inputs replayed (None: Hypothesis drew them)
+        self.origin = "none"  # where this run's inputs came from: recorded, drawn, or none (it could not start)
         self.unvaried: dict[str, Any] = {}  # base case id -> its own output
         self.unvaried_calls: dict[str, tuple[ToolCall, ...]] = {}  # base case id -> the tool calls it made
         self.shrinking = False
@@ -72,6 +73,7 @@ class PropertyRunner:
         except AitestError as error:  # a replay whose inputs are not recorded, a damaged recording
             return self._could_not_run(error)
         self.inputs = src.recorded
+        self.origin = "recorded" if src.recorded is not None else "drawn"
         bases = [self.spec.case(case_id) for case_id in self.prop.bases]
         try:
             if needs_embeddings(self.spec, self.prop.invariant, bases):
@@ -206,7 +208,7 @@ class PropertyRunner:
     def _extra(self, minimal: Example | None = None) -> dict[str, Any]:
         described: dict[str, Any] = {
             "invariant": self.prop.invariant.label,
-            "inputs": "recorded" if self.inputs is not None else "drawn",
+            "inputs": self.origin,
             "hypothesis": self.inputs.hypothesis if self.inputs is not None else _hypothesis_version(),
             "vary": {var: [v.kind for v in variations] for var, variations in self.prop.vary},
             "bases": list(self.prop.bases),

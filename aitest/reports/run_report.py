@@ -95,8 +95,8 @@ PROPERTY = {
     "properties": {
         "invariant": {"type": "string"},
         "inputs": {
-            "enum": ["recorded", "drawn"],
-            "description": "replayed from the recording, or drawn by Hypothesis in this run",
+            "enum": ["recorded", "drawn", "none"],
+            "description": "replayed from the recording, drawn by Hypothesis in this run, or none (not recorded)",
         },
         "hypothesis": {"type": "string", "description": "the Hypothesis version that drew the inputs"},
         "vary": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
