@@ -56,8 +56,8 @@ demo: $(VENV)/.installed
 	  --candidate smollm2-135m --aitest-record=new --report-dir report; $(ACCEPT_FAILED_CASES)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check --no-cache aitest tests bench examples conftest.py
-	$(BIN)/ruff format --no-cache --check aitest tests bench examples conftest.py
+	$(BIN)/ruff check --no-cache aitest tests bench examples conftest.py noxfile.py
+	$(BIN)/ruff format --no-cache --check aitest tests bench examples conftest.py noxfile.py
 	$(BIN)/mypy aitest
 
 # Debian's Chromium for the browser test of compare.html (Playwright drives it; no browser is downloaded)
