@@ -133,7 +133,25 @@ def run_pytest(args: list[str]) -> int:
     """`aitest run ARGS`: pytest -m aitest ARGS, in a fresh process so pytest sees aitest unimported."""
     import subprocess
 
-    return subprocess.call([sys.executable, "-m", "pytest", "-m", "aitest", *args])
+    return subprocess.call([sys.executable, "-m", "pytest", "-m", "aitest", *_rooted(args), *args])
+
+
+def _rooted(args: list[str]) -> list[str]:
+    """`--rootdir` for a pytest before 8.1, which roots a run at a pyproject.toml only when it has a pytest
+    table: `aitest run` then finds the project (and its [tool.aitest]) from a subfolder, as pytest 8.1 does."""
+    from importlib.metadata import version
+
+    if any(a.startswith(("--rootdir", "-c", "--config-file")) for a in args):
+        return []
+    import re
+
+    release = re.match(r"(\d+)\.(\d+)", version("pytest"))
+    if release is None or (int(release[1]), int(release[2])) >= (8, 1):
+        return []
+    from aitest.config import find_rootdir
+
+    paths = [a.split("::")[0] for a in args if not a.startswith("-") and Path(a.split("::")[0]).exists()]
+    return [f"--rootdir={find_rootdir(Path.cwd(), paths)}"]
 
 
 def build_parser() -> argparse.ArgumentParser:
