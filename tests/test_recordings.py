@@ -191,8 +191,8 @@ def entries_of(path: Path) -> list[object]:
     [
         (lambda t: t[: len(t) // 2], "*specs/__recordings__/greet.yaml*: *recording*"),
         (
-            lambda t: t.replace("version: 1", "version: 9"),
-            "*specs/__recordings__/greet.yaml:1:1: recording format version 9 is newer than this aitest understands (1)*",
+            lambda t: t.replace("version: 2", "version: 9"),
+            "*specs/__recordings__/greet.yaml:3:10: recording format version 9 is newer than this aitest understands (2)*",
         ),
         (lambda t: t.replace("entries:", "entries: {", 1), "*specs/__recordings__/greet.yaml:*:*: corrupt recording*"),
     ],

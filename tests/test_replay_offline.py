@@ -63,16 +63,19 @@ WRITER = """
 import sys
 from pathlib import Path
 from aitest.recordings import fileformat
-from aitest.recordings.entry import Entry, Request
+from aitest.recordings.entry import Entry, Request, entry_key
 from aitest.util.files import write_atomic
 
 path = Path(sys.argv[1])
+model = {"provider": "llama_cpp", "model": "m"}
+requests = [Request("complete", prompt=f"p{i}") for i in range(3000)]
+keys = [entry_key(model, request, 0) for request in requests]
 round_ = 0
 while True:
     round_ += 1
     entries = {}
-    for i in range(3000):
-        e = Entry(f"k{i}", {"provider": "llama_cpp", "model": "m"}, Request("complete", prompt=f"p{i}"), 0, f"round {round_}\\n" * 3, 1.0)
+    for key, request in zip(keys, requests):
+        e = Entry(key, model, request, 0, f"round {round_}\\n" * 3, 1.0)
         entries[e.key] = e
     write_atomic(path, fileformat.dump("kill", entries))
     print(round_, flush=True)

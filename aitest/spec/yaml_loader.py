@@ -70,8 +70,9 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
     # stops at Python's recursion limit where libyaml before PyYAML 6.0.4 crashes the process
     deep = _flow_too_deep(text)
     positions = Positions(file)
-    loader = _Loader(text) if deep is None else yaml.SafeLoader(text)
+    loader: Any = None
     try:
+        loader = _Loader(text) if deep is None else yaml.SafeLoader(text)  # the Python reader checks characters
         node = loader.get_single_node()
     except RecursionError:
         where = _location_of(text, deep or 0, file)
@@ -91,7 +92,8 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
             f"malformed YAML: {reason}", location=where, hint="remove the character, or write it escaped in quotes"
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise SpecError(
             "the file is empty", location=Location(file, 1, 1), hint="a spec needs at least `feature` and `cases`"
