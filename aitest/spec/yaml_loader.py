@@ -66,9 +66,9 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
     anything is built (an "alias bomb" is an error at once, in bounded memory). ``what`` names the
     document in messages. Errors are SpecError with the file, line and column.
     """
-    # brackets that may nest past libyaml's limit (or sit in quoted text): the pure-Python parser, which
-    # stops at Python's recursion limit where libyaml before PyYAML 6.0.4 crashes the process
-    deep = _flow_too_deep(text)
+    # brackets that may nest past libyaml's limit (or sit in quoted text), where libyaml has none: the
+    # pure-Python parser, which stops at Python's recursion limit where that libyaml crashes the process
+    deep = None if _LIBYAML_LIMITS_NESTING else _flow_too_deep(text)
     positions = Positions(file)
     loader: Any = None
     try:
@@ -105,6 +105,15 @@ def load_yaml(text: str, file: str, *, what: str = "spec") -> tuple[Any, Positio
 
 
 FLOW_LIMIT = 1_000  # libyaml's own limit from PyYAML 6.0.4 on; before it, its parser recursed until the stack ended
+
+
+def _limits_nesting() -> bool:
+    """Whether the C parser in use stops at FLOW_LIMIT itself (PyYAML 6.0.4 and later)."""
+    release = re.match(r"(\d+)\.(\d+)\.(\d+)", yaml.__version__)
+    return _Loader is yaml.SafeLoader or (release is not None and tuple(map(int, release.groups())) >= (6, 0, 4))
+
+
+_LIBYAML_LIMITS_NESTING = _limits_nesting()
 
 
 def _flow_too_deep(text: str) -> int | None:
