@@ -32,6 +32,7 @@ class Config:
     target_packages: tuple[str, ...] = ()  # packages outside the project that targets may name
     max_examples: int | None = None  # at most this many examples per property (--aitest-max-examples wins)
     pyproject_text: str = field(default="", repr=False)
+    _folders: dict[Path, tuple[bool, bool]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def cache_dir(self) -> Path:
@@ -71,10 +72,6 @@ class Config:
         specs = tuple(os.path.abspath(self.rootdir / folder) for folder in self.specs)
         written = (self.rootdir / self.recordings, self.cache_dir)
         return specs, tuple(map(os.path.realpath, specs)), tuple(os.path.realpath(folder) for folder in written)
-
-    @cached_property
-    def _folders(self) -> dict[Path, tuple[bool, bool]]:
-        return {}
 
     def _folder_kind(self, folder: Path) -> tuple[bool, bool]:
         """Whether files in ``folder`` are in a folder aitest writes, and whether in a spec folder (as the path
