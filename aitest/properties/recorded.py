@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aitest.errors import RecordingMiss
 from aitest.recordings.inputs import PropertyInputs, TriedInput, inputs_key
+from aitest.recordings.miss import model_text, no_file
 from aitest.result import jsonable
 from aitest.spec.model import Property, Spec
 
@@ -72,13 +73,10 @@ def source(spec: Spec, prop: Property, runtime: ModelRuntime, budget: int) -> So
 def _miss(
     prop: Property, model: dict[str, str], budget: int, definition: str, recording: FeatureRecording
 ) -> RecordingMiss:
-    exists = recording.path.exists()
-    now_model = f"{model['provider']} {model['model']}"
-    if not exists:
-        return RecordingMiss(
-            f"no recording for this feature: {recording.shown} does not exist (model {now_model})",
-            hint="record it with --aitest-record=once (or AITEST_RECORD=once)",
-        )
+    if not recording.path.exists():
+        message, hint = no_file(recording.shown, model)
+        return RecordingMiss(message, hint=hint)
+    now_model = model_text(model)
     others = [r for r in recording.inputs().values() if r.property == prop.id]
     head = f"no recorded inputs for property '{prop.id}' ({recording.shown}; model {now_model}, budget {budget})"
     if not others:
@@ -91,7 +89,7 @@ def _miss(
         nearest = (same_model or others)[0]
         reasons = []
         if nearest.model != model:
-            recorded_model = f"{nearest.model['provider']} {nearest.model['model']}" if nearest.model else "none"
+            recorded_model = model_text(nearest.model) if nearest.model else "none"
             reasons.append(f"model: recorded {recorded_model}, now {now_model}")
         if nearest.budget != budget:
             reasons.append(

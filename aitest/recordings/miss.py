@@ -80,6 +80,19 @@ def conversation_step(request: Request) -> int | None:
     return since_user + 1
 
 
+def model_text(model: dict[str, str]) -> str:
+    """A model identity as messages name it: ``provider model``."""
+    return f"{model['provider']} {model['model']}"
+
+
+def no_file(shown: str, model: dict[str, str], subject: str = "feature") -> tuple[str, str]:
+    """(message, hint) when the recording a call or a property would replay from does not exist."""
+    return (
+        f"no recording for this {subject}: {shown} does not exist (model {model_text(model)})",
+        "record it with --aitest-record=once (or AITEST_RECORD=once)",
+    )
+
+
 def describe_miss(
     entries: dict[str, Entry],
     *,
@@ -92,12 +105,9 @@ def describe_miss(
 ) -> tuple[str, str]:
     """(message, hint) for a model call that has no recorded entry (``subject``: whose recording it is)."""
     flag = "record it with --aitest-record=new (or AITEST_RECORD=new)"
-    now_model = f"{model['provider']} {model['model']}"
+    now_model = model_text(model)
     if not exists:
-        return (
-            f"no recording for this {subject}: {shown} does not exist (model {now_model})",
-            "record it with --aitest-record=once (or AITEST_RECORD=once)",
-        )
+        return no_file(shown, model, subject)
     if not entries:
         return f"no recorded response for this model call: {shown} has no entries", flag
     nearest = max(entries.values(), key=lambda e: _closeness(e, model, request, run))
@@ -107,9 +117,7 @@ def describe_miss(
     # runs count from 1 in messages; the file's `run:` is the 0-based index that the key holds
     lines.append(f"  nearest recorded request (run {nearest.run + 1}; run: {nearest.run} in the file):")
     if nearest.model != model:
-        lines.append(
-            f"    model differs: recorded {nearest.model['provider']} {nearest.model['model']}, now {now_model}"
-        )
+        lines.append(f"    model differs: recorded {model_text(nearest.model)}, now {now_model}")
         others = sum(1 for e in entries.values() if e.model == model)
         lines.append(f"    ({others} of {len(entries)} entries were recorded with {now_model})")
     if nearest.run != run:
